@@ -1,0 +1,222 @@
+"""Frozen dataclasses for the data that flows between modules.
+
+YAML and feed -> models (Observance, QueuedPost, RecurringPost, FeedItem) -> Due items carrying a Draft ->
+one Post per network (compose) -> publishers -> Receipt (recorded in the store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+NETWORKS: tuple[str, ...] = ("x", "bluesky")
+"""Every network the bot knows, in the order it publishes and reports them."""
+
+SOURCES: tuple[str, ...] = ("awareness", "queue", "recurring", "feed")
+
+EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _empty() -> Mapping[str, str]:
+    return EMPTY
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image to attach; ``alt`` is mandatory because many followers use screen readers."""
+
+    path: Path
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostSpec:
+    """One post as written in a schedule file, before dates or networks are applied."""
+
+    text: str
+    variants: Mapping[str, str] = field(default_factory=_empty)
+    """Per-network replacement text, keyed by network name."""
+    hashtags: tuple[str, ...] = ()
+    link: str | None = None
+    images: tuple[Image, ...] = ()
+    line: int = 0
+    """Line in the schedule file where this post starts (for messages)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObservancePost:
+    """A post of an awareness observance: which day of the observance, at what local time."""
+
+    spec: PostSpec
+    day: int = 1
+    """1-based day of the observance (1 = its first day; -1 = its last day)."""
+    time: time | None = None
+    """Local posting time; None means the settings' default time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Observance:
+    id: str
+    name: str
+    when: str
+    source: str
+    file: str
+    posts: tuple[ObservancePost, ...]
+    line: int = 1
+    hashtags: tuple[str, ...] = ()
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedPost:
+    id: str
+    at: datetime
+    """Aware local datetime."""
+    spec: PostSpec
+    file: str
+    line: int = 1
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringPost:
+    id: str
+    cron: str
+    """Crontab expression (minute hour day month day_of_week), APScheduler CronTrigger semantics."""
+    specs: tuple[PostSpec, ...]
+    """Texts used in turn, one per occurrence, so no two consecutive posts are identical."""
+    file: str
+    line: int = 1
+    name: str = ""
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """A story from the site feed."""
+
+    guid: str
+    url: str
+    title: str
+    published: datetime | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the bot wants to say, independent of any network."""
+
+    key: str
+    """Stable item key in the ledger: awareness/<id>/<year>/<n>, queue/<id>, recurring/<id>/<stamp>, feed/<id>."""
+    source: str
+    name: str
+    file: str
+    text: str
+    variants: Mapping[str, str] = field(default_factory=_empty)
+    hashtags: tuple[str, ...] = ()
+    link: str | None = None
+    images: tuple[Image, ...] = ()
+    fit: bool = False
+    """True for machine text (feed titles) that may be shortened to fit; people's text is never cut."""
+    context: Mapping[str, str] = field(default_factory=_empty)
+    """Template variables ({title}, {link}, {name}, {year}, ...)."""
+    langs: tuple[str, ...] = ("en",)
+    labels: tuple[str, ...] = ()
+    """Self-labels for sensitive content (Bluesky), e.g. 'graphic-media'."""
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A draft and the instant it should go out."""
+
+    at: datetime
+    draft: Draft
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """The exact post for one network."""
+
+    key: str
+    network: str
+    text: str
+    length: int
+    limit: int
+    link: str | None = None
+    images: tuple[Image, ...] = ()
+    langs: tuple[str, ...] = ("en",)
+    labels: tuple[str, ...] = ()
+    reply_to: Receipt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a network answered for a published post."""
+
+    network: str
+    remote_id: str
+    url: str
+    cost: float = 0.0
+    """Estimated cost in US dollars (X bills per request)."""
+    cid: str | None = None
+    """Content id (Bluesky), needed to reply to the post."""
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSettings:
+    enabled: bool = True
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    url: str | None = "https://endseclusion.org/feed/"
+    poll_minutes: int = 30
+    first_run_post_newest: int = 0
+    """On the very first poll, announce this many newest entries (0: record all as seen, post none)."""
+    max_per_poll: int = 3
+    template: str = "New on endseclusion.org: {title}"
+    hashtags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/New_York"))
+    default_time: time = time(10, 0)
+    networks: tuple[str, ...] = NETWORKS
+    hashtags: tuple[str, ...] = ()
+    feed: FeedSettings = field(default_factory=FeedSettings)
+    network_options: Mapping[str, Mapping[str, object]] = field(default_factory=lambda: MappingProxyType({}))
+    grace_hours: float = 6.0
+    paused: bool = False
+    blackout: tuple[date, ...] = ()
+    x_daily_post_cap: int = 50
+    x_monthly_budget_usd: float = 30.0
+    x_price_post_usd: float = 0.015
+    x_price_post_with_url_usd: float = 0.20
+    langs: tuple[str, ...] = ("en",)
+
+
+@dataclass(frozen=True, slots=True)
+class XCredentials:
+    """OAuth 1.0a user-context credentials for X. Secrets never appear in repr()."""
+
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
+    base_url: str = "https://api.x.com"
+    """Where X's API lives; tests point it at a local stand-in server."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlueskyCredentials:
+    handle: str
+    app_password: str = field(repr=False)
+    service: str = "https://bsky.social"

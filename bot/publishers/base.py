@@ -1,0 +1,51 @@
+"""The one interface every network adapter implements."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from bot.models import Post, Receipt
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """A network the bot can post to.
+
+    Adapters are thin: they turn a composed ``Post`` into that network's API calls and the answer into a
+    ``Receipt``, and map every failure into a ``bot.errors.PublishError`` subclass (retryable or not).
+    """
+
+    network: str
+    """Short name used in settings, the ledger and messages: ``x`` or ``bluesky``."""
+    limit: int
+    """The longest text the network accepts, in its own unit (see ``measure``)."""
+    dry_run: bool
+    """True when nothing is really sent."""
+
+    def measure(self, text: str) -> int:
+        """Length of ``text`` the way this network counts it."""
+        ...
+
+    def publish(self, post: Post) -> Receipt:
+        """Send the post; raise a ``PublishError`` subclass on failure."""
+        ...
+
+    def recover(self, post: Post) -> Receipt | None:
+        """Find this post if an earlier attempt (cut short by a crash) already created it, else None.
+
+        Used for ledger rows left in ``sending``. Adapters that cannot look (X) return None and rely on the
+        network refusing a duplicate instead.
+        """
+        ...
+
+    def check(self) -> str:
+        """Verify the credentials; return who we post as. Raise ``AuthError`` if posting will not work."""
+        ...
+
+
+class SessionStore(Protocol):
+    """Where an adapter keeps a login session across restarts (the ledger implements it)."""
+
+    def load_session(self, name: str) -> str | None: ...
+
+    def save_session(self, name: str, value: str) -> None: ...
