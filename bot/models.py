@@ -152,6 +152,8 @@ class Post:
     langs: tuple[str, ...] = ("en",)
     labels: tuple[str, ...] = ()
     reply_to: Receipt | None = None
+    due_at: datetime | None = None
+    """When the item was due (stable across retries): adapters may derive idempotency keys from it and ``key``."""
 
 
 @dataclass(frozen=True, slots=True)
