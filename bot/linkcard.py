@@ -1,0 +1,151 @@
+"""Link cards: fetch a page's Open Graph / Twitter Card metadata and its preview image.
+
+Owns everything about reading someone else's web page for a preview: redirects (at most a few hops), a total
+time budget, a size cap enforced while streaming, HTML meta parsing with the standard library, and resolving a
+relative image URL. Any failure means "no card" (None) and a warning: a post never fails because of its card.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+MAX_TITLE = 300
+MAX_DESCRIPTION = 1000
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+IMAGE_KEYS = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCard:
+    """What a link preview shows; ``image`` is the raw preview image as served (not yet resized)."""
+
+    url: str
+    title: str
+    description: str
+    image: bytes | None = None
+    image_mime: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    url: str
+    """Where the body came from, after redirects (relative image URLs resolve against it)."""
+    body: bytes
+    mime: str
+    charset: str | None
+
+
+class _CardError(Exception):
+    """Why a page or image could not be used; only ever logged."""
+
+
+FAILURES = (_CardError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
+
+
+class _MetaParser(HTMLParser):
+    """Collects <meta property|name=... content=...> and the <title> text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag == "meta":
+            values = {name.lower(): value or "" for name, value in attrs}
+            key = (values.get("property") or values.get("name") or "").strip().lower()
+            if key and "content" in values:
+                # The first occurrence wins, as in Bluesky's own card fetcher.
+                self.meta.setdefault(key, values["content"].strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def _squash(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _get(
+    client: httpx.Client, url: str, accept: tuple[str, ...], max_bytes: int, deadline: float
+) -> _Fetched:
+    """GET ``url`` following at most MAX_REDIRECTS redirects, reading at most ``max_bytes`` of its body."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise _CardError(f"not an http(s) URL: {url}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _CardError("timed out")
+        with client.stream("GET", url, timeout=remaining, follow_redirects=False) as response:
+            if response.is_redirect:
+                url = urljoin(url, response.headers.get("location", ""))
+                continue
+            if response.status_code != 200:
+                raise _CardError(f"HTTP {response.status_code}")
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if not kind.startswith(accept):
+                raise _CardError(f"unexpected content type {kind or 'none'}")
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _CardError(f"{declared} bytes is over the {max_bytes}-byte cap")
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise _CardError(f"more than {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise _CardError("timed out")
+            return _Fetched(str(response.url), bytes(body), kind, response.charset_encoding)
+    raise _CardError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def fetch_card(
+    url: str, client: httpx.Client, *, max_bytes: int = 2_000_000, timeout: float = 10.0
+) -> LinkCard | None:
+    """Return the card for ``url``, or None (logged) if the page cannot be fetched or read.
+
+    ``timeout`` bounds the page and the image together, so a slow site cannot hold up a post for long.
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        page = _get(client, url, HTML_TYPES, max_bytes, deadline)
+        parser = _MetaParser()
+        parser.feed(page.body.decode(page.charset or "utf-8", errors="replace"))
+        parser.close()
+    except (*FAILURES, LookupError) as exc:
+        log.warning("no link card for %s: %s", url, str(exc) or type(exc).__name__)
+        return None
+    meta = parser.meta
+    title = meta.get("og:title") or meta.get("twitter:title") or parser.title or urlsplit(url).netloc
+    description = meta.get("og:description") or meta.get("twitter:description") or meta.get("description", "")
+    image_url = next((meta[key] for key in IMAGE_KEYS if meta.get(key)), None)
+    image: bytes | None = None
+    mime: str | None = None
+    if image_url:
+        absolute = urljoin(page.url, image_url)
+        try:
+            fetched = _get(client, absolute, ("image/",), max_bytes, deadline)
+            image, mime = fetched.body, fetched.mime
+        except FAILURES as exc:
+            log.warning(
+                "link card for %s without image %s: %s", url, absolute, str(exc) or type(exc).__name__
+            )
+    return LinkCard(url, _squash(title, MAX_TITLE), _squash(description, MAX_DESCRIPTION), image, mime)

@@ -1,0 +1,121 @@
+"""What is due between two instants, from every source (pure: the caller passes the window, nobody reads a clock).
+
+Item keys are the ledger's identity of a post and never change for the same occurrence:
+``awareness/<id>/<year>/<n>`` (n-th post of the observance's occurrence that starts in <year>), ``queue/<id>``,
+``recurring/<id>/<YYYY-MM-DDTHH:MM>`` (local fire time) and ``feed/<hash>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from bot.config import Schedules
+from bot.models import Draft, Due, FeedItem, Observance, PostSpec, RecurringPost, Settings
+from bot.observances import spans_between
+
+
+def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The aware instant for a local wall-clock time; a time skipped by DST moves forward, as clocks do."""
+    naive = datetime.combine(day, at, tzinfo=tz)
+    return naive.astimezone(UTC).astimezone(tz)
+
+
+def human_date(day: date) -> str:
+    return f"{day.strftime('%B')} {day.day}, {day.year}"
+
+
+def _draft(key: str, source: str, name: str, file: str, spec: PostSpec, settings: Settings,
+           context: dict[str, str]) -> Draft:
+    context.setdefault("link", spec.link or "")
+    return Draft(
+        key=key, source=source, name=name, file=file, text=spec.text, variants=spec.variants,
+        hashtags=spec.hashtags, link=spec.link, images=spec.images, context=MappingProxyType(context),
+        langs=settings.langs,
+    )
+
+
+def _awareness(obs: Observance, schedules: Schedules, start: datetime, end: datetime) -> Iterator[Due]:
+    settings = schedules.settings
+    tz = settings.timezone
+    rule = schedules.rules[obs.id]
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    for span in spans_between(rule, first, last):
+        for n, post in enumerate(obs.posts, start=1):
+            day = span.start + timedelta(days=post.day - 1) if post.day > 0 else span.end + timedelta(days=post.day + 1)
+            if not span.start <= day <= span.end:
+                continue
+            at = local_instant(day, post.time or settings.default_time, tz)
+            if not start <= at <= end:
+                continue
+            context = {"name": obs.name, "year": str(span.start.year), "date": human_date(day)}
+            key = f"awareness/{obs.id}/{span.start.year}/{n}"
+            yield Due(at, _draft(key, "awareness", obs.name, obs.file, post.spec, settings, context))
+
+
+ROTATION_ANCHOR = date(2026, 1, 1)
+"""Recurring posts without a ``start`` count their occurrences (to pick a text) from this day."""
+
+
+def _recurring(rec: RecurringPost, settings: Settings, start: datetime, end: datetime) -> Iterator[Due]:
+    from apscheduler.triggers.cron import CronTrigger
+
+    tz = settings.timezone
+    trigger = CronTrigger.from_crontab(rec.cron, timezone=tz)
+    # Texts rotate by occurrence counted from a fixed anchor, so the choice never depends on the window asked for.
+    cursor = datetime.combine(rec.start or ROTATION_ANCHOR, time(0), tzinfo=tz)
+    index = 0
+    previous: datetime | None = None
+    while True:
+        fire = trigger.get_next_fire_time(previous, cursor)
+        if fire is None or fire > end:
+            return
+        local = fire.astimezone(tz)
+        if rec.end and local.date() > rec.end:
+            return
+        if fire >= start:
+            spec = rec.specs[index % len(rec.specs)]
+            context = {"name": rec.name, "year": str(local.year), "date": human_date(local.date())}
+            key = f"recurring/{rec.id}/{local.strftime('%Y-%m-%dT%H:%M')}"
+            yield Due(fire, _draft(key, "recurring", rec.name, rec.file, spec, settings, context))
+        index += 1
+        previous = fire
+        cursor = fire + timedelta(seconds=1)
+
+
+def due_between(schedules: Schedules, start: datetime, end: datetime) -> list[Due]:
+    """Every scheduled post with ``start <= at <= end``, in time order (ties by key, so the order is stable)."""
+    settings = schedules.settings
+    found: list[Due] = []
+    for obs in schedules.observances:
+        found.extend(_awareness(obs, schedules, start, end))
+    for queued in schedules.queue:
+        if start <= queued.at <= end:
+            context = {"name": queued.name, "year": str(queued.at.year), "date": human_date(queued.at.date())}
+            found.append(Due(queued.at, _draft(f"queue/{queued.id}", "queue", queued.name, queued.file,
+                                               queued.spec, settings, context)))
+    for rec in schedules.recurring:
+        found.extend(_recurring(rec, settings, start, end))
+    found.sort(key=lambda d: (d.at, d.draft.key))
+    return found
+
+
+def feed_draft(item: FeedItem, key: str, settings: Settings, now: datetime) -> Draft:
+    """A story announcement: the feed template with the title shortened to fit (machine text may be cut)."""
+    local = now.astimezone(settings.timezone)
+    context = {"title": item.title, "link": item.url, "name": item.title, "year": str(local.year),
+               "date": human_date(local.date())}
+    return Draft(
+        key=key, source="feed", name=item.title, file=settings.feed.url or "feed", text=settings.feed.template,
+        hashtags=settings.feed.hashtags, link=item.url, fit=True, context=MappingProxyType(context),
+        langs=settings.langs,
+    )
+
+
+def day_window(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Both dates inclusive, in local time."""
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz) - timedelta(microseconds=1)
+    return start, end

@@ -1,0 +1,353 @@
+"""The X adapter: posts through tweepy's v2 ``Client``, uploads images through X's v2 media endpoints.
+
+It owns everything X-specific: how X counts text, where its API lives, how a post with images and alt text
+is sent, what a post is estimated to cost, and how X's answers (problem JSON, v1 error lists, rate-limit
+headers, the bare 402 for depleted credits) become ``bot.errors`` exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+import tweepy
+import twitter_text
+from requests_oauthlib import OAuth1
+
+from bot.errors import (
+    AuthError,
+    BotError,
+    DuplicateError,
+    PaymentError,
+    PublishError,
+    RateLimitError,
+    RejectedError,
+    TransientError,
+)
+from bot.images import prepare_image
+from bot.models import Image, Post, Receipt, XCredentials
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NETWORK = "x"
+LIMIT = 280
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+"""X refuses images over 5 MB; bigger ones are downscaled first."""
+MAX_ALT_CHARS = 1000
+TWEEPY_HOST = "https://api.twitter.com"
+"""The host tweepy 4.x hard-codes in ``BaseClient.request``; ``_XSession`` rewrites it to ``base_url``."""
+
+_AUTH_HINT = "check the X API key/secret and access token/secret, and that the app has Read and Write access"
+_PAYMENT_HINT = "add credits (or raise the spending limit) in the X developer console"
+_PERMISSION_MARKERS = (
+    "oauth1-permissions",
+    "oauth1 app permissions",
+    "unsupported-authentication",
+    "client-not-enrolled",
+    "not configured with the appropriate",
+)
+"""Markers of a 403 about the app's access rather than the post: those are credential problems."""
+
+
+class _XSession(requests.Session):
+    """A requests session that sends tweepy's calls to ``base_url`` and never waits forever.
+
+    tweepy 4.17 builds every URL as ``"https://api.twitter.com" + route`` inside ``BaseClient.request`` and
+    passes no timeout. Rather than copy that whole method, we give the client this session: the URL is
+    rewritten in ``prepare_request``, i.e. before the OAuth 1.0a signature is computed (the signature covers
+    the URL, so rewriting after signing would break it), and ``send`` fills in our timeout wherever requests
+    would otherwise pass ``None``.
+    """
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.timeout = timeout
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        if isinstance(request.url, str) and request.url.startswith(TWEEPY_HOST):
+            request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
+        return super().prepare_request(request)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+class XPublisher:
+    """Publishes posts to X with OAuth 1.0a user context (the account's own keys, no OAuth 2 flow).
+
+    Cost: X bills per created post. ``price_post_usd`` and ``price_post_with_url_usd`` come from settings
+    (X's pay-per-use price list at the time of writing); a post whose text holds a link (as twitter-text finds
+    links, so bare ``example.org`` counts) is priced at the URL rate. Media uploads are assumed free.
+    """
+
+    network = NETWORK
+    limit = LIMIT
+    dry_run = False
+
+    def __init__(
+        self,
+        creds: XCredentials,
+        *,
+        price_post_usd: float,
+        price_post_with_url_usd: float,
+        timeout: float = 20.0,
+    ) -> None:
+        self._base_url = creds.base_url.rstrip("/")
+        self._secrets = tuple(
+            s for s in (creds.api_key, creds.api_secret, creds.access_token, creds.access_token_secret) if s
+        )
+        self._price_post = price_post_usd
+        self._price_post_with_url = price_post_with_url_usd
+        self._session = _XSession(self._base_url, timeout)
+        self._auth = OAuth1(
+            creds.api_key,
+            client_secret=creds.api_secret,
+            resource_owner_key=creds.access_token,
+            resource_owner_secret=creds.access_token_secret,
+        )
+        self._client = tweepy.Client(
+            consumer_key=creds.api_key,
+            consumer_secret=creds.api_secret,
+            access_token=creds.access_token,
+            access_token_secret=creds.access_token_secret,
+            return_type=dict,
+        )
+        self._client.session = self._session
+        self._username: str | None = None
+
+    def measure(self, text: str) -> int:
+        """X's weighted length: most CJK characters and emoji count 2, every URL counts 23."""
+        return int(twitter_text.parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
+
+    def publish(self, post: Post) -> Receipt:
+        """Upload the images (with alt text), then create the post; a reply when ``post.reply_to`` is set."""
+        self._check_images(post.images)
+        media_ids = [self._upload(image) for image in post.images]
+        reply_to = post.reply_to.remote_id if post.reply_to is not None else None
+        answer = self._call(
+            "create post",
+            lambda: self._client.create_tweet(
+                text=post.text, media_ids=media_ids or None, in_reply_to_tweet_id=reply_to, user_auth=True
+            ),
+        )
+        data = answer.get("data") if isinstance(answer, dict) else None
+        tweet_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(tweet_id, str) or not tweet_id:
+            raise RejectedError(
+                f"create post: X answered without a post id: {_describe(answer)}", network=NETWORK
+            )
+        receipt = Receipt(
+            network=NETWORK, remote_id=tweet_id, url=self._url(tweet_id), cost=self.cost(post.text)
+        )
+        log.info("x: posted %s (%s)", receipt.url, post.key)
+        return receipt
+
+    def recover(self, post: Post) -> Receipt | None:
+        """X offers no cheap search of our own posts; the ledger relies on X refusing duplicate text."""
+        return None
+
+    def check(self) -> str:
+        """Ask X whose credentials these are (``GET /2/users/me``); a 401 or 403 there is an ``AuthError``."""
+        try:
+            answer = self._call("check credentials", lambda: self._client.get_me(user_auth=True))
+        except (RejectedError, DuplicateError) as exc:
+            if exc.status != 403:
+                raise
+            raise AuthError(exc.message, network=NETWORK, hint=_AUTH_HINT, status=exc.status) from exc
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict) or not data.get("username"):
+            raise AuthError(f"check credentials: unexpected answer {_describe(answer)}", network=NETWORK)
+        self._username = str(data["username"])
+        return f"@{self._username} ({data.get('id', '?')})"
+
+    def close(self) -> None:
+        """Release pooled connections (the service calls this on shutdown)."""
+        self._session.close()
+
+    def cost(self, text: str) -> float:
+        """Estimated price of creating a post with this text (see the class docstring)."""
+        return self._price_post_with_url if twitter_text.extract_urls(text) else self._price_post
+
+    def _url(self, tweet_id: str) -> str:
+        if self._username:
+            return f"https://x.com/{self._username}/status/{tweet_id}"
+        return f"https://x.com/i/web/status/{tweet_id}"
+
+    def _check_images(self, images: tuple[Image, ...]) -> None:
+        """Refuse before any upload, so a bad post costs nothing."""
+        if len(images) > MAX_IMAGES:
+            raise RejectedError(
+                f"{len(images)} images, but X allows at most {MAX_IMAGES} per post", network=NETWORK
+            )
+        for image in images:
+            if len(image.alt) > MAX_ALT_CHARS:
+                raise RejectedError(
+                    f"alt text of {image.path.name}: {len(image.alt)} characters, X allows {MAX_ALT_CHARS}",
+                    network=NETWORK,
+                )
+
+    def _upload(self, image: Image) -> str:
+        """``POST /2/media/upload`` (multipart, raw bytes), then ``POST /2/media/metadata`` (alt text)."""
+        try:
+            prepared = prepare_image(image.path, MAX_IMAGE_BYTES)
+        except BotError as exc:
+            raise RejectedError(f"image {image.path}: {exc.message}", network=NETWORK, hint=exc.hint) from exc
+        category = "tweet_gif" if prepared.mime == "image/gif" else "tweet_image"
+        filename = Path(image.path).name or "image"
+        answer = self._post_raw(
+            "upload image",
+            "/2/media/upload",
+            data={"media_category": category},
+            files={"media": (filename, prepared.data, prepared.mime)},
+        )
+        data = answer.get("data")
+        media_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(media_id, str) or not media_id:
+            raise RejectedError(
+                f"upload image: X answered without a media id: {_describe(answer)}", network=NETWORK
+            )
+        if image.alt:
+            self._post_raw(
+                "set alt text",
+                "/2/media/metadata",
+                json={"id": media_id, "metadata": {"alt_text": {"text": image.alt}}},
+            )
+        log.debug("x: uploaded %s as media %s (%d bytes)", image.path.name, media_id, len(prepared.data))
+        return media_id
+
+    def _post_raw(self, action: str, route: str, **kwargs: Any) -> dict[str, Any]:
+        """A signed POST to an endpoint tweepy 4.17 lacks; the answer as JSON."""
+
+        def send() -> dict[str, Any]:
+            response = self._session.post(self._base_url + route, auth=self._auth, **kwargs)
+            if not 200 <= response.status_code < 300:
+                raise self._scrubbed(error_from_response(action, response))
+            try:
+                answer = response.json()
+            except requests.JSONDecodeError:
+                answer = None
+            if not isinstance(answer, dict):
+                raise RejectedError(f"{action}: X answered with no JSON object", network=NETWORK)
+            return answer
+
+        return self._call(action, send)
+
+    def _call(self, action: str, send: Callable[[], T]) -> T:
+        """Run one request and turn every library or HTTP failure into a ``PublishError``."""
+        try:
+            return send()
+        except tweepy.HTTPException as exc:
+            raise self._scrubbed(error_from_response(action, exc.response)) from None
+        except requests.Timeout:
+            raise TransientError(
+                f"{action}: X did not answer within {self._session.timeout:g} s", network=NETWORK
+            ) from None
+        except requests.RequestException as exc:
+            raise TransientError(
+                self._scrub(f"{action}: connection to X failed ({type(exc).__name__})"), network=NETWORK
+            ) from None
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _scrubbed(self, err: PublishError) -> PublishError:
+        err.message = self._scrub(err.message)
+        err.args = (err.message,)
+        return err
+
+
+def error_from_response(action: str, response: requests.Response) -> PublishError:
+    """Map one failed X answer to the bot's error tree (see the module docstring of ``bot.errors``)."""
+    status = response.status_code
+    title, detail, kind, codes = _problem(response)
+    reason = detail or title or response.reason or "no details"
+    if title and detail and title.lower() not in detail.lower():
+        reason = f"{title}: {detail}"
+    message = _one_line(f"{action}: HTTP {status} {reason}")
+    lowered = f"{kind} {title} {detail}".lower()
+    if status == 401:
+        return AuthError(message, network=NETWORK, hint=_AUTH_HINT, status=status)
+    if status == 402 or "spending limit" in lowered or "credits" in kind.lower():
+        return PaymentError(message, network=NETWORK, hint=_PAYMENT_HINT, status=status)
+    if status == 403:
+        if "duplicate content" in lowered or 187 in codes:
+            return DuplicateError(message, network=NETWORK, status=status)
+        if 453 in codes or any(marker in lowered for marker in _PERMISSION_MARKERS):
+            return AuthError(message, network=NETWORK, hint=_AUTH_HINT, status=status)
+        return RejectedError(message, network=NETWORK, status=status)
+    if status == 429:
+        return RateLimitError(
+            message, network=NETWORK, reset_at=rate_limit_reset(response.headers), status=status
+        )
+    if status >= 500:
+        return TransientError(message, network=NETWORK, status=status)
+    return RejectedError(message, network=NETWORK, status=status)
+
+
+def rate_limit_reset(headers: Mapping[str, str]) -> datetime | None:
+    """When posting may resume: the 15-minute window's reset, or the later 24-hour reset once that is used up.
+
+    tweepy reads only ``x-rate-limit-reset``; when the per-user daily cap is exhausted that window may reopen
+    long before the day does, and retrying then would just earn another 429.
+    """
+    resets = [_epoch(headers.get("x-rate-limit-reset"))]
+    if (headers.get("x-user-limit-24hour-remaining") or "").strip() == "0":
+        resets.append(_epoch(headers.get("x-user-limit-24hour-reset")))
+    known = [reset for reset in resets if reset is not None]
+    return max(known) if known else None
+
+
+def _epoch(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int((value or "").strip()), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _problem(response: requests.Response) -> tuple[str, str, str, list[int]]:
+    """Title, detail, type and v1 error codes from either a v2 problem body or a v1 ``errors`` list."""
+    try:
+        body = response.json()
+    except requests.JSONDecodeError:
+        return "", "", "", []
+    if not isinstance(body, dict):
+        return "", "", "", []
+    title = str(body.get("title") or "")
+    detail = str(body.get("detail") or "")
+    kind = str(body.get("type") or "")
+    codes: list[int] = []
+    messages: list[str] = []
+    errors = body.get("errors")
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, dict):
+            if isinstance(error.get("code"), int):
+                codes.append(error["code"])
+            text = error.get("message") or error.get("detail")
+            if text:
+                messages.append(str(text))
+    if isinstance(body.get("error"), str):
+        messages.append(body["error"])
+    if not detail and messages:
+        detail = "; ".join(messages)
+    return title, detail, kind, codes
+
+
+def _describe(answer: object) -> str:
+    return _one_line(repr(answer))[:200]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

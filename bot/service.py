@@ -1,0 +1,358 @@
+"""One pass of the bot: plan -> compose -> record in the ledger -> claim -> publish -> record the outcome.
+
+Both ``tick`` and every job of the long-running scheduler call ``Service.run_pass(now)``; nothing here reads the
+clock or the environment, so tests drive it with any ``now``.
+
+Rules a maintainer can rely on (see README "What the bot guarantees"):
+
+* Every due post gets one ledger row per network before anything is sent; a post is never dropped without a
+  row that says why (sent, failed with the reason, or skipped with the reason).
+* A row is claimed before sending and the receipt recorded after; a row left in ``sending`` by a crash is first
+  looked up on the network (``Publisher.recover``) and only re-sent if it isn't there. X refuses a duplicate,
+  which the ledger takes as confirmation.
+* A post that comes due more than ``grace_hours`` late (the bot was down, or a network kept failing) is skipped
+  with a reason, never posted days late. Posts held by a pause wait for ``resume``.
+* Networks run side by side in threads: one network failing or rate-limited never delays the other.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import stamina
+
+from bot.compose import compose
+from bot.config import Schedules
+from bot.errors import BotError, DuplicateError, FeedError, PublishError, RateLimitError, TransientError
+from bot.models import Image, Post, Receipt
+from bot.planner import due_between, feed_draft
+from bot.publishers.base import Publisher
+from bot.store import Delivery, Ledger
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=3)
+"""How far back a pass looks for due posts that have no ledger row yet (the bot was down)."""
+LEASE = timedelta(minutes=10)
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+PAUSED_FLAG = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    key: str
+    network: str
+    status: str
+    """sent | failed | retrying | skipped | waiting | held"""
+    detail: str = ""
+    url: str | None = None
+
+
+@dataclass(slots=True)
+class PassReport:
+    recorded: int = 0
+    feed: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def post_to_payload(post: Post) -> str:
+    return json.dumps({
+        "text": post.text, "length": post.length, "limit": post.limit, "link": post.link,
+        "images": [{"path": str(i.path), "alt": i.alt} for i in post.images],
+        "langs": list(post.langs), "labels": list(post.labels),
+    }, ensure_ascii=False)
+
+
+def payload_to_post(row: Delivery) -> Post:
+    data: dict[str, Any] = json.loads(row.payload)
+    return Post(
+        key=row.key, network=row.network, text=data["text"], length=data["length"], limit=data["limit"],
+        link=data.get("link"), images=tuple(Image(Path(i["path"]), i["alt"]) for i in data.get("images", [])),
+        langs=tuple(data.get("langs", ["en"])), labels=tuple(data.get("labels", [])), due_at=row.due_at,
+    )
+
+
+class Service:
+    def __init__(
+        self,
+        schedules: Schedules,
+        ledger: Ledger,
+        publishers: Mapping[str, Publisher],
+        *,
+        owner: str,
+        fetch_feed: Callable[[str, str | None, str | None], Any] | None = None,
+        lease: timedelta = LEASE,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.schedules = schedules
+        self.ledger = ledger
+        self.publishers = dict(publishers)
+        self.owner = owner
+        self.fetch_feed = fetch_feed
+        self.lease = lease
+        self.rng = rng or random.Random()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def networks(self) -> list[str]:
+        return [n for n in self.schedules.settings.networks if n in self.publishers]
+
+    def paused(self) -> bool:
+        return self.schedules.settings.paused or self.ledger.get_flag(PAUSED_FLAG) == "1"
+
+    def reload(self, schedules: Schedules) -> None:
+        self.schedules = schedules
+
+    # ------------------------------------------------------------------ the pass
+
+    def run_pass(self, now: datetime, *, poll_feed: bool = True, ignore_grace: bool = False) -> PassReport:
+        report = PassReport()
+        report.recorded = self.record_due(now)
+        if poll_feed:
+            report.feed = self.poll_feed(now)
+        report.outcomes = self.send_due(now, ignore_grace=ignore_grace)
+        return report
+
+    def record_due(self, now: datetime) -> int:
+        """Give every post due in the last few days a ledger row per network (idempotent)."""
+        created = 0
+        for due in due_between(self.schedules, now - LOOKBACK, now):
+            for network in self.networks:
+                publisher = self.publishers[network]
+                existing = self.ledger.get(due.draft.key, network, dry_run=publisher.dry_run)
+                if existing is not None:
+                    continue
+                post = compose(due.draft, network, due_at=due.at)
+                self.ledger.ensure(due.draft.key, network, dry_run=publisher.dry_run, source=due.draft.source,
+                                   name=due.draft.name, due_at=due.at, payload=post_to_payload(post), now=now)
+                created += 1
+        return created
+
+    def poll_feed(self, now: datetime) -> str:
+        """Fetch the site feed once and give each new story a ledger row per network."""
+        from bot.feed import item_key, normalise_url, select_new
+
+        settings = self.schedules.settings
+        url = settings.feed.url
+        if not url or self.fetch_feed is None:
+            return "feed: off"
+        etag, modified = self.ledger.feed_validators(url)
+        try:
+            result = self.fetch_feed(url, etag, modified)
+        except FeedError as exc:
+            log.warning("feed poll failed, will retry next poll: %s", exc)
+            return f"feed: error: {exc}"
+        if result.not_modified:
+            log.info("feed not modified since last poll")
+            return "feed: not modified"
+        first_run = not self.ledger.feed_has_history()
+        selection = select_new(
+            result.items,
+            lambda item: self.ledger.feed_seen(item.guid, normalise_url(item.url)),
+            first_run=first_run,
+            first_run_post_newest=settings.feed.first_run_post_newest,
+            max_per_poll=settings.feed.max_per_poll,
+        )
+        for item in selection.announce:
+            key = item_key(item)
+            draft = feed_draft(item, key, settings, now)
+            for network in self.networks:
+                publisher = self.publishers[network]
+                post = compose(draft, network, due_at=now)
+                self.ledger.ensure(key, network, dry_run=publisher.dry_run, source="feed", name=item.title,
+                                   due_at=now, payload=post_to_payload(post), now=now)
+            log.info("new story %s: %s (%s)", key, item.title, item.url)
+        # Seen is recorded only after the rows exist: a crash in between re-finds the story, and ensure() is
+        # idempotent, so it is neither lost nor announced twice.
+        for item in (*selection.announce, *selection.mark_seen):
+            self.ledger.mark_feed_seen(item.guid, normalise_url(item.url), now=now)
+        self.ledger.save_feed_validators(url, result.etag, result.last_modified)
+        summary = (f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce, "
+                   f"{len(selection.mark_seen)} recorded as seen, {selection.deferred} deferred")
+        log.info(summary)
+        return summary
+
+    def send_due(self, now: datetime, *, ignore_grace: bool = False, key: str | None = None) -> list[Outcome]:
+        """Send what is due on every network at once; ``key`` limits the pass to one item (maintainer retry)."""
+        networks = self.networks
+        if not networks:
+            return []
+        with ThreadPoolExecutor(max_workers=len(networks), thread_name_prefix="send") as pool:
+            futures = [pool.submit(self._send_network, network, now, ignore_grace, key) for network in networks]
+            outcomes: list[Outcome] = []
+            for future in futures:
+                outcomes.extend(future.result())
+        return outcomes
+
+    # ------------------------------------------------------------------ one network
+
+    def _send_network(self, network: str, now: datetime, ignore_grace: bool, key: str | None) -> list[Outcome]:
+        publisher = self.publishers[network]
+        settings = self.schedules.settings
+        rows = [r for r in self.ledger.due(now=now, dry_run=publisher.dry_run, lease=self.lease)
+                if r.network == network and (key is None or r.key == key)]
+        # Scheduled posts before story announcements; oldest first within each.
+        rows.sort(key=lambda r: (r.source == "feed", r.due_at, r.key))
+        outcomes: list[Outcome] = []
+        paused = self.paused()
+        today = now.astimezone(settings.timezone).date()
+        for row in rows:
+            stale = row.status == "sending"  # due() only returns `sending` rows whose claim has expired
+            due_local = row.due_at.astimezone(settings.timezone).date()
+            if paused:
+                outcomes.append(Outcome(row.key, network, "held", "paused"))
+                continue
+            if row.source != "feed" and due_local in settings.blackout and not stale:
+                self.ledger.mark_skipped(row.key, network, dry_run=publisher.dry_run,
+                                         reason=f"blackout date {due_local}", now=now)
+                log.info("skipped %s on %s: blackout date %s", row.key, network, due_local)
+                outcomes.append(Outcome(row.key, network, "skipped", "blackout"))
+                continue
+            if today in settings.blackout:
+                outcomes.append(Outcome(row.key, network, "waiting", "blackout today"))
+                continue
+            late = now - row.due_at
+            too_late = None
+            if not ignore_grace and late > timedelta(hours=settings.grace_hours):
+                too_late = (f"missed: due {row.due_at.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z}, "
+                            f"{late.total_seconds() / 3600:.1f} h late (grace is {settings.grace_hours:g} h)")
+                if not stale:
+                    outcomes.append(self._skip(publisher, row, too_late, now))
+                    continue
+            if network == "x" and not publisher.dry_run and not stale:
+                wait = self._x_budget_wait(row, now)
+                if wait:
+                    log.info("waiting %s on x: %s", row.key, wait)
+                    outcomes.append(Outcome(row.key, network, "waiting", wait))
+                    continue
+            outcome = self._deliver(publisher, row, now, too_late)
+            outcomes.append(outcome)
+            if outcome.status == "retrying" and outcome.detail.startswith("rate limited"):
+                break  # the rest would hit the same limit; they stay pending for the next pass
+        return outcomes
+
+    def _skip(self, publisher: Publisher, row: Delivery, reason: str, now: datetime) -> Outcome:
+        self.ledger.mark_skipped(row.key, publisher.network, dry_run=publisher.dry_run, reason=reason, now=now)
+        log.warning("skipped %s on %s: %s", row.key, publisher.network, reason)
+        return Outcome(row.key, publisher.network, "skipped", reason)
+
+    def _deliver(self, publisher: Publisher, row: Delivery, now: datetime, too_late: str | None) -> Outcome:
+        network = publisher.network
+        claimed = self.ledger.claim(row.key, network, dry_run=publisher.dry_run, owner=self.owner, now=now,
+                                    lease=self.lease)
+        if claimed is None:
+            return Outcome(row.key, network, "waiting", "claimed by another process")
+        post = payload_to_post(claimed)
+        if post.length > post.limit:
+            error = f"text is {post.length}/{post.limit} on {network}; fix the schedule file, then `retry`"
+            self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now)
+            log.error("failed %s on %s: %s", row.key, network, error)
+            return Outcome(row.key, network, "failed", error)
+        try:
+            receipt = self._recover(publisher, post) if claimed.recovering else None
+            if receipt is not None:
+                log.info("recovered %s on %s: it was already posted before a crash (%s)", row.key, network,
+                         receipt.url)
+            elif too_late is not None:
+                return self._skip(publisher, claimed, too_late, now)
+            else:
+                receipt = self._publish(publisher, post)
+        except DuplicateError as exc:
+            # The network already has this exact text: an earlier attempt got through.
+            self.ledger.mark_sent(row.key, network, dry_run=publisher.dry_run, remote_id="duplicate", url=None,
+                                  cost=0.0, now=now)
+            log.warning("confirmed %s on %s: the network refused a duplicate (%s)", row.key, network, exc.message)
+            return Outcome(row.key, network, "sent", "already posted (duplicate refused)")
+        except PublishError as exc:
+            return self._failed(publisher, claimed, exc, now)
+        except BotError as exc:
+            self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None,
+                                    now=now)
+            log.error("failed %s on %s: %s", row.key, network, exc)
+            return Outcome(row.key, network, "failed", str(exc))
+        self.ledger.mark_sent(row.key, network, dry_run=publisher.dry_run, remote_id=receipt.remote_id,
+                              url=receipt.url, cost=receipt.cost, now=now)
+        verb = "dry-run" if publisher.dry_run else "sent"
+        log.info("%s %s on %s: %s", verb, row.key, network, receipt.url or "(nothing sent)")
+        return Outcome(row.key, network, "sent", verb, receipt.url)
+
+    @staticmethod
+    def _publish(publisher: Publisher, post: Post) -> Receipt:
+        # A quick in-pass retry for blips (a dropped connection, a 502). Safe: a retry of a post that did get
+        # through conflicts (Bluesky's record key) or is refused as a duplicate (X), never posted twice.
+        for attempt in stamina.retry_context(on=TransientError, attempts=3, timeout=30.0, wait_initial=0.5):
+            with attempt:
+                return publisher.publish(post)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _recover(publisher: Publisher, post: Post) -> Receipt | None:
+        return publisher.recover(post)
+
+    def _failed(self, publisher: Publisher, row: Delivery, exc: PublishError, now: datetime) -> Outcome:
+        network = publisher.network
+        if exc.retryable:
+            delay = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** max(0, row.attempts - 1)))
+            retry_at = now + delay * self.rng.uniform(0.5, 1.5)
+            if isinstance(exc, RateLimitError) and exc.reset_at is not None:
+                retry_at = max(retry_at, exc.reset_at.astimezone(UTC))
+            self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=retry_at,
+                                    now=now)
+            label = "rate limited" if isinstance(exc, RateLimitError) else "will retry"
+            log.warning("%s %s on %s: %s; next try %s", label, row.key, network, exc,
+                        retry_at.isoformat(timespec="seconds"))
+            return Outcome(row.key, network, "retrying", f"{label}: {exc}")
+        self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None, now=now)
+        log.error("failed %s on %s: %s (needs a maintainer: `retry` or `skip`)", row.key, network, exc)
+        return Outcome(row.key, network, "failed", str(exc))
+
+    # ------------------------------------------------------------------ budgets
+
+    def _x_budget_wait(self, row: Delivery, now: datetime) -> str | None:
+        """Why an X post must wait for the daily cap or the monthly budget, or None if it may go."""
+        settings = self.schedules.settings
+        tz = settings.timezone
+        local = now.astimezone(tz)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        month_start = day_start.replace(day=1)
+        sent_today = self.ledger.sent_count("x", since=day_start)
+        spent = self.ledger.spend("x", since=month_start)
+        cost = self._x_cost(row)
+        reserve_posts, reserve_cost = (0, 0.0)
+        if row.source == "feed":
+            # Scheduled posts still to come today go first: a story announcement may not use their room.
+            for due in due_between(self.schedules, now, day_start + timedelta(days=1)):
+                reserve_posts += 1
+                reserve_cost += (settings.x_price_post_with_url_usd if due.draft.link
+                                 else settings.x_price_post_usd)
+        if sent_today + reserve_posts >= settings.x_daily_post_cap:
+            return (f"daily X cap reached ({sent_today} sent today, {reserve_posts} scheduled still to come, "
+                    f"cap {settings.x_daily_post_cap})")
+        if spent + reserve_cost + cost > settings.x_monthly_budget_usd:
+            return (f"monthly X budget reached (${spent:.2f} spent, ${reserve_cost:.2f} reserved, "
+                    f"budget ${settings.x_monthly_budget_usd:.2f})")
+        return None
+
+    def _x_cost(self, row: Delivery) -> float:
+        settings = self.schedules.settings
+        data = json.loads(row.payload)
+        has_url = bool(data.get("link")) or "http" in data.get("text", "")
+        return settings.x_price_post_with_url_usd if has_url else settings.x_price_post_usd
+
+
+def next_wakeups(schedules: Schedules, now: datetime, horizon: timedelta) -> Sequence[datetime]:
+    """The distinct instants in (now, now + horizon] at which something is due: the scheduler's job times."""
+    return sorted({due.at for due in due_between(schedules, now + timedelta(microseconds=1), now + horizon)})

@@ -1,0 +1,95 @@
+"""What `status` reports: per network the latest deliveries, failures, pending and skipped items; spend; next posts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.config import Schedules
+from bot.planner import due_between
+from bot.store import Delivery, Ledger
+
+RECENT = 10
+
+
+def _row(d: Delivery) -> dict[str, Any]:
+    return {
+        "key": d.key, "network": d.network, "status": d.status, "dry_run": d.dry_run, "name": d.name,
+        "due_at": d.due_at.isoformat(timespec="seconds"), "attempts": d.attempts, "url": d.url,
+        "error": d.last_error, "cost": d.cost,
+        "next_attempt_at": d.next_attempt_at.isoformat(timespec="seconds") if d.next_attempt_at else None,
+        "updated_at": d.updated_at.isoformat(timespec="seconds"),
+    }
+
+
+def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag: bool) -> dict[str, Any]:
+    settings = schedules.settings
+    local = now.astimezone(settings.timezone)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    month_start = day_start.replace(day=1)
+    networks: dict[str, Any] = {}
+    for network in settings.networks:
+        networks[network] = {
+            status: [_row(d) for d in ledger.deliveries(status=status, network=network, limit=RECENT)]
+            for status in ("sent", "failed", "pending", "sending", "skipped")
+        }
+        networks[network]["sent_today"] = ledger.sent_count(network, since=day_start)
+    upcoming = due_between(schedules, now, now + timedelta(days=14))[:RECENT]
+    return {
+        "now": local.isoformat(timespec="seconds"),
+        "timezone": settings.timezone.key,
+        "paused": paused_flag or settings.paused,
+        "paused_by": "settings.yaml" if settings.paused else ("pause command" if paused_flag else None),
+        "counts": ledger.counts(dry_run=False),
+        "dry_run_counts": ledger.counts(dry_run=True),
+        "networks": networks,
+        "x": {
+            "posts_today": ledger.sent_count("x", since=day_start),
+            "daily_post_cap": settings.x_daily_post_cap,
+            "spend_today_usd": round(ledger.spend("x", since=day_start), 4),
+            "spend_month_usd": round(ledger.spend("x", since=month_start), 4),
+            "monthly_budget_usd": settings.x_monthly_budget_usd,
+        },
+        "next": [
+            {"at": d.at.astimezone(settings.timezone).isoformat(timespec="minutes"), "key": d.draft.key,
+             "source": d.draft.source, "name": d.draft.name}
+            for d in upcoming
+        ],
+    }
+
+
+def format_status(data: dict[str, Any]) -> str:
+    lines = [f"aasr-bot status at {data['now']} ({data['timezone']})"]
+    if data["paused"]:
+        lines.append(f"PAUSED ({data['paused_by']}): nothing is published; `resume` to publish again")
+    c = data["counts"]
+    lines.append(f"ledger: {c['sent']} sent, {c['pending']} pending, {c['sending']} sending, {c['failed']} failed, "
+                 f"{c['skipped']} skipped" + (f" (and {sum(data['dry_run_counts'].values())} dry-run rows)"
+                                              if sum(data["dry_run_counts"].values()) else ""))
+    x = data["x"]
+    lines.append(f"X today: {x['posts_today']}/{x['daily_post_cap']} posts, ${x['spend_today_usd']:.2f}; "
+                 f"this month ${x['spend_month_usd']:.2f} of ${x['monthly_budget_usd']:.2f}")
+    for network, info in data["networks"].items():
+        lines.append("")
+        lines.append(f"== {network} ({info['sent_today']} sent today)")
+        for status, label in (("sent", "last sent"), ("failed", "FAILED"), ("sending", "in flight"),
+                              ("pending", "pending"), ("skipped", "skipped")):
+            rows = info[status]
+            if not rows:
+                continue
+            lines.append(f"  {label}:")
+            for r in rows:
+                dry = " [dry run]" if r["dry_run"] else ""
+                extra = r["url"] or r["error"] or ""
+                if status == "failed" and r["next_attempt_at"]:
+                    extra += f" (next try {r['next_attempt_at']})"
+                elif status == "failed":
+                    extra += " (needs `retry` or `skip`)"
+                lines.append(f"    {r['key']}{dry}  {extra}".rstrip())
+    lines.append("")
+    lines.append("next due:")
+    for n in data["next"] or []:
+        lines.append(f"  {n['at']}  {n['source']:<9} {n['name']}  [{n['key']}]")
+    if not data["next"]:
+        lines.append("  nothing in the next 14 days")
+    return "\n".join(lines)
