@@ -32,16 +32,16 @@ ACRONYMS: frozenset[str] = frozenset(
 # Words the hashtag splitter knows, so it can suggest #RestraintAndSeclusion for #restraintandseclusion.
 WORDS: frozenset[str] = frozenset(
     """
-    a about abuse acceptance access accessibility accessible act action advocacy advocate advocates ally all
-    an and anti aware awareness back ban behavior behaviour black blind board care change child children civil
-    class classroom classrooms community day de deaf dignity disabilities disability disabled diversity down
-    ed education end ending equal equity escalation every families family for free freedom from hands health
-    human in include inclusion inclusive informed is justice keep kids law learn learning letter letters life
-    lives living love matter matters mental month my national neurodivergent neurodiversity no not now of off
-    on our parent parents peer people person positive practice practices pride prone protect public reform
-    restraint restraints right rights safe safer safety school schools seclusion see special stop student
-    students support supports teach teacher teachers the them to together trauma us voice voices we week with
-    without world you young youth
+    a about abuse acceptance access accessibility accessible act action advocacy advocate advocates all ally
+    an and anti autism autistic aware awareness back ban behavior behaviour black blind board care change
+    child children civil class classroom classrooms community day de deaf developmental dignity disabilities
+    disability disabled diversity down dyslexia ed education end ending epilepsy equal equity escalation every
+    families family for free freedom from hands health human in include inclusion inclusive informed
+    intellectual is justice keep kids law learn learning letter letters life lives living love matter matters
+    mental month my national neurodivergent neurodiversity no not now of off on our parent parents peer people
+    person positive practice practices pride prone protect public reform restraint restraints right rights
+    safe safer safety school schools seclusion see special stop student students support supports teach
+    teacher teachers the them to together trauma us voice voices we week with without world you young youth
     """.split()  # noqa: SIM905  # as above
 )
 

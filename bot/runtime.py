@@ -109,6 +109,10 @@ def open_bot(args: argparse.Namespace, *, dry_run: bool, banner: bool = True) ->
             yield Bot(loaded, ledger, choices, service)
         finally:
             client.close()
+            for choice in choices:
+                close = getattr(choice.publisher, "close", None)
+                if callable(close):
+                    close()
     finally:
         ledger.close()
 

@@ -508,7 +508,7 @@ class Ledger:
         *,
         dry_run: bool,
         remote_id: str,
-        url: str,
+        url: str | None,
         cost: float,
         now: datetime,
     ) -> None:

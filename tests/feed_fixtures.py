@@ -68,7 +68,9 @@ class FeedServer:
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="feed-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="feed-server", daemon=True
+        )
 
     @property
     def port(self) -> int:
@@ -146,6 +148,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    timeout = 5  # an idle keep-alive connection must not hold up server_close() for long
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,13 @@ def ledger_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     if request.param == "sqlite":
         yield str(tmp_path / "state" / "ledger.db")
         return
-    base: str = request.getfixturevalue("pg_server_url")
+    with fresh_schema(request.getfixturevalue("pg_server_url")) as url:
+        yield url
+
+
+@contextmanager
+def fresh_schema(base: str) -> Iterator[str]:
+    """A URL whose connections use a new, empty schema of ``base``'s database (dropped afterwards)."""
     schema = f"t_{secrets.token_hex(6)}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
@@ -95,13 +102,13 @@ def raw(target: str, sql: str) -> list[tuple[Any, ...]]:
     """Run SQL on the ledger's database behind the ledger's back (to inspect or to corrupt)."""
     if is_postgres(target):
         with psycopg.connect(target, autocommit=True) as conn:
-            cur = conn.execute(sql)  # type: ignore[call-overload]
+            cur = conn.execute(sql)
             return cur.fetchall() if cur.description else []
-    conn = sqlite3.connect(target, isolation_level=None)
+    lite = sqlite3.connect(target, isolation_level=None)
     try:
-        return conn.execute(sql).fetchall()
+        return lite.execute(sql).fetchall()
     finally:
-        conn.close()
+        lite.close()
 
 
 WORKER = """

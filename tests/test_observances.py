@@ -197,7 +197,8 @@ rules = st.one_of(
     st.builds(week_node, months, st.booleans()),
     st.builds(lambda a, b: range_node(*a, *b), fixed_days, fixed_days),
 )
-spellings = st.sampled_from([str.lower, str.upper, str.title, str])
+SPELLINGS: list[Callable[[str], str]] = [str.lower, str.upper, str.title, str]
+spellings = st.sampled_from(SPELLINGS)
 gaps = st.sampled_from([" ", "  ", "\t", "\n", " \t "])
 
 

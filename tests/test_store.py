@@ -14,9 +14,9 @@ import psycopg
 import pytest
 
 from bot.errors import StoreError
-from bot.store import SCHEMA_VERSION, Ledger, redact
+from bot.store import SCHEMA_VERSION, Delivery, Ledger, redact
 from tests import store_fixtures
-from tests.store_fixtures import is_postgres, raw, start_worker
+from tests.store_fixtures import fresh_schema, is_postgres, raw, start_worker
 
 # The fixtures used here (harmless if conftest.py also registers tests.store_fixtures as a plugin).
 ledger_target = store_fixtures.ledger_target
@@ -27,7 +27,9 @@ T0 = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 KEY = "queue/board-meeting"
 
 
-def add(ledger: Ledger, key: str = KEY, network: str = "x", *, dry_run: bool = False, due_at: datetime = T0):
+def add(
+    ledger: Ledger, key: str = KEY, network: str = "x", *, dry_run: bool = False, due_at: datetime = T0
+) -> Delivery:
     return ledger.ensure(
         key, network, dry_run=dry_run, source="queue", name="Board", due_at=due_at, payload='{"t": 1}', now=T0
     )
@@ -206,6 +208,14 @@ def test_skips_by_the_bot_and_by_a_maintainer(ledger: Ledger) -> None:
     assert ledger.retry(KEY) == 2
     assert ledger.counts()["pending"] == 2
     assert ledger.skip(KEY, "bluesky", reason="cancelled", now=T0) == 1
+
+
+def test_a_send_confirmed_by_a_duplicate_refusal_has_no_url(ledger: Ledger) -> None:
+    add(ledger)
+    ledger.claim(KEY, "x", dry_run=False, owner="a", now=T0)
+    ledger.mark_sent(KEY, "x", dry_run=False, remote_id="duplicate", url=None, cost=0.0, now=T0)
+    row = ledger.get(KEY, "x", dry_run=False)
+    assert row is not None and (row.status, row.remote_id, row.url) == ("sent", "duplicate", None)
 
 
 def test_missing_rows(ledger: Ledger) -> None:
@@ -505,11 +515,9 @@ def test_a_wrong_postgres_password_is_a_store_error_without_the_password(pg_serv
     assert "password authentication failed" in str(caught.value)
 
 
-def test_postgres_reconnects_after_the_connection_drops(ledger_target: str, pg_server_url: str) -> None:
-    if not is_postgres(ledger_target):
-        pytest.skip("PostgreSQL only")
-    name = f"aasr-test-{os.getpid()}-{id(ledger_target)}"
-    with Ledger.open(f"{ledger_target}&application_name={name}") as ledger:
+def test_postgres_reconnects_after_the_connection_drops(pg_server_url: str) -> None:
+    name = f"aasr-test-{os.getpid()}"
+    with fresh_schema(pg_server_url) as url, Ledger.open(f"{url}&application_name={name}") as ledger:
         ledger.set_flag("paused", "1")
         with psycopg.connect(pg_server_url, autocommit=True) as admin:
             killed = admin.execute(

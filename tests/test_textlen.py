@@ -34,6 +34,11 @@ E_NFD = "e\u0301"  # e + combining acute
 E_NFC = "\u00e9"
 
 
+def _short_id(value: object) -> str:
+    text = ascii(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else f"{text[:30]}...({len(str(value))} chars)"
+
+
 def _cases(name: str, *sections: str) -> list[Any]:
     """Conformance cases of the given sections; one skipped case when the shared reference data is absent."""
     path = REFERENCE / name
@@ -75,6 +80,7 @@ def _cases(name: str, *sections: str) -> list[Any]:
         ("\u201cquoted\u201d", 8, 8, 12),  # curly quotes are inside them
         ("a" * 280, 280, 280, 280),
     ],
+    ids=_short_id,
 )
 def test_lengths(text: str, x: int, bluesky: int, utf8: int) -> None:
     assert x_length(text) == x
@@ -116,6 +122,7 @@ def test_limits() -> None:
         ("bluesky", FLAG_ENGLAND * 107 + "abcd", True),  # 111 graphemes, 3000 bytes
         ("bluesky", FLAG_ENGLAND * 108, False),  # 108 graphemes but 3024 bytes
     ],
+    ids=_short_id,
 )
 def test_fits(network: str, text: str, expected: bool) -> None:
     assert fits(network, text) is expected

@@ -34,7 +34,7 @@ def x_spec() -> OpenAPI:
 
 @pytest.fixture
 def x_server(x_spec: OpenAPI) -> Iterator[XStandIn]:
-    """A running stand-in; the test fails if any request broke X's spec or rules, unless it cleared ``errors``."""
+    """A running stand-in; the test fails if a request broke X's spec or rules (unless it cleared errors)."""
     with XStandIn(X_KEYS, spec=x_spec) as server:
         yield server
     assert server.errors == [], "requests X would have refused:\n" + "\n".join(server.errors)
@@ -53,7 +53,7 @@ def x_creds(x_server: XStandIn) -> XCredentials:
 
 @pytest.fixture
 def make_x_publisher(x_creds: XCredentials) -> Iterator[Callable[..., XPublisher]]:
-    """Build publishers against the stand-in (keyword overrides: ``timeout``, ``creds``); closed afterwards."""
+    """Build publishers for the stand-in (keywords ``timeout``, ``creds``); they are closed afterwards."""
     made: list[XPublisher] = []
 
     def make(*, creds: XCredentials | None = None, timeout: float = 5.0) -> XPublisher:

@@ -252,7 +252,11 @@ class XStandIn:
         handler = type("_BoundHandler", (_Handler,), {"standin": self})
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="x-standin", daemon=True)
+        httpd = self._httpd
+        # A short poll interval: shutdown() waits up to one interval, once per test.
+        self._thread = threading.Thread(
+            target=lambda: httpd.serve_forever(0.01), name="x-standin", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -452,6 +456,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
+        try:
+            self._handle_one()
+        except Exception as exc:
+            # A bug in the stand-in must fail the test loudly, not look like a flaky X.
+            self.standin._fail(f"stand-in crashed on {self.command} {self.path}: {exc!r}")
+            self._send(500, _problem(500, "Internal Server Error", "stand-in crashed"))
+
+    def _handle_one(self) -> None:
         s = self.standin
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -554,7 +566,11 @@ def _record(method: str, path: str, query: str, headers: dict[str, str], ctype: 
         }
         _, form_data, file_data = parse_form_data(environ)
         form = dict(form_data.items())
-        files = {name: part.read() for name, part in file_data.items()}
+        for name, part in file_data.items():
+            try:
+                files[name] = part.read()
+            finally:
+                part.close()  # big parts are spooled to a temporary file
     return Recorded(
         method=method,
         path=path,
