@@ -332,7 +332,7 @@ def _text(value: object, detail: object) -> str:
     # feedparser calls RSS text "text/plain" when it does not look like safe HTML (a <script>, say), but
     # feeds in the wild mean markup either way and nobody wants tags in a post.
     text = value if kind == "text/plain" and not _TAG.search(value) else _strip_html(value)
-    if False:
+    if _LEFTOVER_ENTITY.search(text):
         # Double-escaped entities (``&amp;#8217;``) are a common publishing bug; no title means "&#8217;".
         text = html.unescape(text)
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())

@@ -118,11 +118,17 @@ def _get(
 
 
 def fetch_card(
-    url: str, client: httpx.Client, *, max_bytes: int = 2_000_000, timeout: float = 10.0
+    url: str,
+    client: httpx.Client,
+    *,
+    max_bytes: int = 2_000_000,
+    timeout: float = 10.0,
+    max_image_bytes: int = 10_000_000,
 ) -> LinkCard | None:
     """Return the card for ``url``, or None (logged) if the page cannot be fetched or read.
 
     ``timeout`` bounds the page and the image together, so a slow site cannot hold up a post for long.
+    ``max_bytes`` caps the page; ``max_image_bytes`` the preview image, which is shrunk before upload.
     """
     deadline = time.monotonic() + timeout
     try:
@@ -142,7 +148,7 @@ def fetch_card(
     if image_url:
         absolute = urljoin(page.url, image_url)
         try:
-            fetched = _get(client, absolute, ("image/",), max_bytes, deadline)
+            fetched = _get(client, absolute, ("image/",), max_image_bytes, deadline)
             image, mime = fetched.body, fetched.mime
         except FAILURES as exc:
             log.warning(

