@@ -1,15 +1,16 @@
 """Schedule files -> models, with every problem reported as ``file:line:column``; environment -> settings.
 
 This is the only module that reads ``os.environ`` (and the git-ignored ``.env``). Loading never stops at the
-first problem: each file, post and field is checked on its own, invalid items are left out of the result, and the
-caller decides what to do with the list of problems (``validate`` prints them; ``run`` logs them and publishes
-the valid rest, so one contributor's typo never silences the whole calendar).
+first problem: each file, post and field is checked on its own, invalid items are left out of the result, and
+the caller decides what to do with the list of problems (``validate`` prints them; ``run`` logs them and
+publishes the valid rest, so one contributor's typo never silences the whole calendar).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -48,9 +49,33 @@ MAX_ALT_CHARS = 1000  # X's limit for alt text; Bluesky allows more, so the stri
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 POST_TEMPLATE_FIELDS = {"name", "year", "date", "link"}
 FEED_TEMPLATE_FIELDS = {"title", "link", "name", "year", "date"}
+LONGEST_DATE = "September 30, 2026"
+"""The longest ``{date}`` the planner renders (``human_date``), for length checks."""
+BLUESKY_MAX_BYTES = 3000
+
+# X's weighted length (twitter-text v3): code points in these ranges weigh 1, all others 2; an emoji sequence
+# weighs 2; a URL weighs 23. The two characters below are in the light ranges but are emoji on their own.
+_X_HEAVY = re.compile("[^\x00-\u10ff\u2000-\u200d\u2010-\u201f\u2032-\u2037]|[\xa9\xae]")
+# Every URL twitter-text finds has a dot directly before a letter (its top-level domain starts with one).
+_X_URL_DOT = re.compile(r"\.(?=[^\W\d_])")
+_X_SHORTEST_URL = 4
+"""A URL has a name, a dot and a top-level domain of at least two letters: "t.co"."""
 
 
-# --------------------------------------------------------------------------------------------------- environment
+def x_length_bound(text: str) -> int:
+    """An upper bound of X's weighted length, without twitter-text (its emoji scan costs ~1.5 ms a text).
+
+    Each character is counted at its own weight, and at 2 if it could be (part of) an emoji, which never
+    undercounts (an emoji sequence weighs 2 whatever its length, and a lone emoji is always heavy here); each
+    possible URL adds the most a URL can add over its own characters (23 - 4). tests/test_config.py checks the
+    bound against twitter-text on many texts.
+    """
+    text = unicodedata.normalize("NFC", text)
+    heavy = len(_X_HEAVY.findall(text))
+    return len(text) + heavy + (23 - _X_SHORTEST_URL) * len(_X_URL_DOT.findall(text))
+
+
+# ----------------------------------------------------------------------------------------------- environment
 
 
 def _dotenv() -> Mapping[str, str]:
@@ -77,7 +102,7 @@ def env(name: str, default: str | None = None) -> str | None:
 
 
 def schedules_dir(arg: str | None = None) -> Path:
-    """``--schedules`` wins, then ``BOT_SCHEDULES``, then ./schedules, then the one shipped beside the package."""
+    """``--schedules`` wins, then ``BOT_SCHEDULES``, then ./schedules, then the one beside the package."""
     chosen = arg or env("BOT_SCHEDULES")
     if chosen:
         return Path(chosen)
@@ -109,7 +134,9 @@ def x_credentials() -> XCredentials | None:
     if not all(values):
         return None
     key, secret, token, token_secret = (v or "" for v in values)
-    return XCredentials(key, secret, token, token_secret, base_url=env("X_API_BASE_URL", "https://api.x.com") or "")
+    return XCredentials(
+        key, secret, token, token_secret, base_url=env("X_API_BASE_URL", "https://api.x.com") or ""
+    )
 
 
 def x_credentials_partial() -> list[str]:
@@ -123,14 +150,16 @@ def bluesky_credentials() -> BlueskyCredentials | None:
     handle, password = env("BLUESKY_HANDLE"), env("BLUESKY_APP_PASSWORD")
     if not handle or not password:
         return None
-    return BlueskyCredentials(handle.lstrip("@"), password, env("BLUESKY_SERVICE", "https://bsky.social") or "")
+    return BlueskyCredentials(
+        handle.lstrip("@"), password, env("BLUESKY_SERVICE", "https://bsky.social") or ""
+    )
 
 
 def log_level() -> str:
     return (env("LOG_LEVEL", "INFO") or "INFO").upper()
 
 
-# ------------------------------------------------------------------------------------------------------ loading
+# --------------------------------------------------------------------------------------------------- loading
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +184,13 @@ class Loaded:
         return [p for p in self.problems if p.is_error(strict=strict)]
 
 
-def load_schedules(root: Path, content: Path) -> Loaded:
-    """Read every schedule file under ``root``. Never raises for bad input: problems are returned."""
-    checker = _Checker(root, content)
+def load_schedules(root: Path, content: Path, *, today: date | None = None) -> Loaded:
+    """Read every schedule file under ``root``. Never raises for bad input: problems are returned.
+
+    ``today`` (default: the local date) anchors the checks that depend on the year, such as whether ``day: 7``
+    fits an observance and how long ``{year}`` renders.
+    """
+    checker = _Checker(root, content, today or date.today())
     if not root.is_dir():
         checker.problem(
             Where(str(root), 1, 1),
@@ -169,8 +202,9 @@ def load_schedules(root: Path, content: Path) -> Loaded:
 
 
 class _Checker:
-    def __init__(self, root: Path, content: Path) -> None:
+    def __init__(self, root: Path, content: Path, today: date) -> None:
         self.root = root
+        self.today = today
         self.content = content
         self.problems: list[Problem] = []
         self.files = 0
@@ -178,8 +212,9 @@ class _Checker:
 
     # ---------------------------------------------------------------- reporting helpers
 
-    def problem(self, where: Where, message: str, hint: str | None = None, *, warning: bool = False,
-                code: str = "") -> None:
+    def problem(
+        self, where: Where, message: str, hint: str | None = None, *, warning: bool = False, code: str = ""
+    ) -> None:
         severity = "warning" if warning else "error"
         self.problems.append(Problem(where.file, where.line, where.column, severity, message, hint, code))
 
@@ -199,11 +234,16 @@ class _Checker:
             self.problem(exc.where, exc.message, exc.hint)
             return None
         if node is None:
-            self.problem(Where(display, 1, 1), "file is empty", "delete it or fill it in (see schedules/README.md)")
+            self.problem(
+                Where(display, 1, 1), "file is empty", "delete it or fill it in (see schedules/README.md)"
+            )
             return None
         if node.kind != "mapping":
-            self.problem(node.where, f"expected a mapping of keys at the top of the file, found a {node.kind}",
-                         "see the examples in schedules/README.md")
+            self.problem(
+                node.where,
+                f"expected a mapping of keys at the top of the file, found a {node.kind}",
+                "see the examples in schedules/README.md",
+            )
             return None
         return node
 
@@ -220,14 +260,23 @@ class _Checker:
                 ok = False
         return ok
 
-    def text(self, node: Node | None, what: str, *, required: bool = True, parent: Node | None = None,
-             key: str = "") -> str | None:
+    def text(
+        self,
+        node: Node | None,
+        what: str,
+        *,
+        required: bool = True,
+        parent: Node | None = None,
+        key: str = "",
+    ) -> str | None:
         if node is None or node.value is None:
             if required and parent is not None:
                 self.problem(parent.where, f"{what} is missing", f"add '{key}:'")
             return None
-        if isinstance(node.value, (dict, list)) or isinstance(node.value, bool):
-            self.problem(node.where, f"{what} must be text, found a {node.kind if node.kind != 'scalar' else 'value'}")
+        if isinstance(node.value, (dict, list, bool)):
+            self.problem(
+                node.where, f"{what} must be text, found a {node.kind if node.kind != 'scalar' else 'value'}"
+            )
             return None
         value = node.raw if node.raw is not None else str(node.value)
         if not value.strip():
@@ -250,7 +299,8 @@ class _Checker:
     def number(self, node: Node | None, what: str, default: float) -> float:
         if node is None:
             return default
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)) or node.value < 0:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
             self.problem(node.where, f"{what} must be a number of zero or more, found {node.raw!r}")
             return default
         return float(node.value)
@@ -266,10 +316,21 @@ class _Checker:
     def clock(self, node: Node | None, what: str) -> time | None:
         if node is None:
             return None
-        raw = node.raw if node.raw is not None else str(node.value)
+        if node.raw is None:
+            self.problem(
+                node.where,
+                f"{what} must be a time of day, found a {node.kind}",
+                'write 24-hour time in quotes, e.g. "09:30"',
+            )
+            return None
+        raw = node.raw
         match = TIME_PATTERN.match(raw.strip())
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            self.problem(node.where, f"{what} {raw!r} is not a time of day", 'write 24-hour time in quotes, e.g. "09:30"')
+            self.problem(
+                node.where,
+                f"{what} {raw!r} is not a time of day",
+                'write 24-hour time in quotes, e.g. "09:30"',
+            )
             return None
         return time(int(match.group(1)), int(match.group(2)))
 
@@ -278,7 +339,12 @@ class _Checker:
             return None
         if isinstance(node.value, date) and not isinstance(node.value, datetime):
             return node.value
-        raw = node.raw or str(node.value)
+        if node.kind != "scalar" or node.raw is None:
+            self.problem(
+                node.where, f"{what} must be a date, found a {node.kind}", "write YYYY-MM-DD, e.g. 2026-12-03"
+            )
+            return None
+        raw = node.raw
         try:
             return date.fromisoformat(raw.strip())
         except ValueError:
@@ -291,12 +357,19 @@ class _Checker:
             return None
         parts = urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
-            self.problem(node.where, f"{what} {value!r} is not a web address", "write a full URL starting with https://")
+            self.problem(
+                node.where,
+                f"{what} {value!r} is not a web address",
+                "write a full URL starting with https://",
+            )
             return None
         return value.strip()
 
     def string_list(self, node: Node | None, what: str) -> list[tuple[str, Where]]:
         if node is None or node.value is None:
+            return []
+        if node.kind == "mapping":
+            self.problem(node.where, f"{what} must be a list, found a mapping", "write [first, second]")
             return []
         items = node.value if isinstance(node.value, list) else [node]
         out: list[tuple[str, Where]] = []
@@ -330,9 +403,12 @@ class _Checker:
             recurring.extend(self.read_recurring(path, seen_recurring))
         for extra in sorted(self.root.glob("*.y*ml")):
             if extra.name not in ("settings.yaml",):
-                self.problem(Where(self.display(extra), 1, 1), "file is not read by the bot",
-                             "awareness days go in awareness/, one-off posts in queue/, repeating posts in recurring/;"
-                             " settings in settings.yaml")
+                self.problem(
+                    Where(self.display(extra), 1, 1),
+                    "file is not read by the bot",
+                    "awareness days go in awareness/, one-off posts in queue/, repeating posts in recurring/;"
+                    " settings in settings.yaml",
+                )
         schedules = Schedules(
             self.settings,
             tuple(observances),
@@ -354,12 +430,18 @@ class _Checker:
             if path.name.startswith(".") or path.name == "README.md":
                 continue
             if path.suffix == ".yml":
-                self.problem(Where(self.display(path), 1, 1), "schedule files must end in .yaml",
-                             f"rename it to {path.stem}.yaml")
+                self.problem(
+                    Where(self.display(path), 1, 1),
+                    "schedule files must end in .yaml",
+                    f"rename it to {path.stem}.yaml",
+                )
                 continue
             if path.suffix != ".yaml" or not path.is_file():
-                self.problem(Where(self.display(path), 1, 1), f"unexpected file in {sub}/",
-                             "only .yaml files belong here; images and texts go under content/")
+                self.problem(
+                    Where(self.display(path), 1, 1),
+                    f"unexpected file in {sub}/",
+                    "only .yaml files belong here; images and texts go under content/",
+                )
                 continue
             found.append(path)
         return found
@@ -370,8 +452,19 @@ class _Checker:
         if node is None:
             return base
         v = node.value
-        allowed = ["timezone", "default_time", "networks", "language", "hashtags", "grace_hours", "paused",
-                   "blackout", "feed", "x", "bluesky"]
+        allowed = [
+            "timezone",
+            "default_time",
+            "networks",
+            "language",
+            "hashtags",
+            "grace_hours",
+            "paused",
+            "blackout",
+            "feed",
+            "x",
+            "bluesky",
+        ]
         self.keys(node, allowed, "settings")
         tz = base.timezone
         tz_name = self.text(v.get("timezone"), "timezone", required=False)
@@ -379,8 +472,11 @@ class _Checker:
             try:
                 tz = ZoneInfo(tz_name.strip())
             except (ZoneInfoNotFoundError, ValueError):
-                self.problem(v["timezone"].where, f"unknown time zone {tz_name!r}",
-                             "use an IANA name such as America/New_York")
+                self.problem(
+                    v["timezone"].where,
+                    f"unknown time zone {tz_name!r}",
+                    "use an IANA name such as America/New_York",
+                )
         default_time = self.clock(v.get("default_time"), "default_time") or base.default_time
         networks: list[str] = []
         for name, where in self.string_list(v.get("networks"), "networks"):
@@ -406,17 +502,27 @@ class _Checker:
             if x_opts.kind != "mapping":
                 self.problem(x_opts.where, "x: must be a mapping of options")
             else:
-                self.keys(x_opts, ["daily_post_cap", "monthly_budget_usd", "price_post_usd",
-                                   "price_post_with_url_usd"], "x settings")
+                self.keys(
+                    x_opts,
+                    ["daily_post_cap", "monthly_budget_usd", "price_post_usd", "price_post_with_url_usd"],
+                    "x settings",
+                )
                 xv = x_opts.value
                 x_values = {
-                    "x_daily_post_cap": self.integer(xv.get("daily_post_cap"), "daily_post_cap", base.x_daily_post_cap),
-                    "x_monthly_budget_usd": self.number(xv.get("monthly_budget_usd"), "monthly_budget_usd",
-                                                        base.x_monthly_budget_usd),
-                    "x_price_post_usd": self.number(xv.get("price_post_usd"), "price_post_usd", base.x_price_post_usd),
-                    "x_price_post_with_url_usd": self.number(xv.get("price_post_with_url_usd"),
-                                                             "price_post_with_url_usd",
-                                                             base.x_price_post_with_url_usd),
+                    "x_daily_post_cap": self.integer(
+                        xv.get("daily_post_cap"), "daily_post_cap", base.x_daily_post_cap
+                    ),
+                    "x_monthly_budget_usd": self.number(
+                        xv.get("monthly_budget_usd"), "monthly_budget_usd", base.x_monthly_budget_usd
+                    ),
+                    "x_price_post_usd": self.number(
+                        xv.get("price_post_usd"), "price_post_usd", base.x_price_post_usd
+                    ),
+                    "x_price_post_with_url_usd": self.number(
+                        xv.get("price_post_with_url_usd"),
+                        "price_post_with_url_usd",
+                        base.x_price_post_with_url_usd,
+                    ),
                 }
         bsky = v.get("bluesky")
         if bsky is not None and bsky.value is not None:
@@ -446,8 +552,11 @@ class _Checker:
         if node.kind != "mapping":
             self.problem(node.where, "feed: must be a mapping (url, poll_minutes, ...)")
             return base
-        self.keys(node, ["url", "poll_minutes", "first_run_post_newest", "max_per_poll", "template", "hashtags"],
-                  "feed settings")
+        self.keys(
+            node,
+            ["url", "poll_minutes", "first_run_post_newest", "max_per_poll", "template", "hashtags"],
+            "feed settings",
+        )
         v = node.value
         url = base.url
         if "url" in v:
@@ -456,8 +565,11 @@ class _Checker:
         if "template" in v:
             self.template(template, v["template"].where, FEED_TEMPLATE_FIELDS)
             if "{title}" not in template:
-                self.problem(v["template"].where, "feed template does not use {title}",
-                             "announcements need the story's title, e.g. 'New on our site: {title}'")
+                self.problem(
+                    v["template"].where,
+                    "feed template does not use {title}",
+                    "announcements need the story's title, e.g. 'New on our site: {title}'",
+                )
         return FeedSettings(
             url=url,
             poll_minutes=self.integer(v.get("poll_minutes"), "poll_minutes", base.poll_minutes, minimum=1),
@@ -472,7 +584,9 @@ class _Checker:
         for raw, where in self.string_list(node, "hashtags"):
             tag = raw.strip().lstrip("#")
             if not tag or not HASHTAG_PATTERN.match(tag) or tag.isdigit():
-                self.problem(where, f"{raw!r} is not a hashtag", "letters, digits and _ only, e.g. EndSeclusion")
+                self.problem(
+                    where, f"{raw!r} is not a hashtag", "letters, digits and _ only, e.g. EndSeclusion"
+                )
                 continue
             finding = lint.lint_hashtag(tag)
             if finding:
@@ -488,8 +602,11 @@ class _Checker:
             return
         for name in names:
             if name not in fields:
-                self.problem(where, f"unknown placeholder {{{name}}}", "available: " +
-                             ", ".join("{" + f + "}" for f in sorted(fields)))
+                self.problem(
+                    where,
+                    f"unknown placeholder {{{name}}}",
+                    "available: " + ", ".join("{" + f + "}" for f in sorted(fields)),
+                )
 
     def read_observance(self, path: Path) -> tuple[Observance, Rule] | None:
         node = self.read(path)
@@ -499,8 +616,11 @@ class _Checker:
         ok = self.keys(node, ["name", "when", "source", "hashtags", "link", "posts"], "an observance")
         v = node.value
         if not ID_PATTERN.match(path.stem):
-            self.problem(Where(display, 1, 1), f"file name {path.name!r} is not a valid id",
-                         "use lowercase letters, digits and dashes, e.g. world-autism-day.yaml")
+            self.problem(
+                Where(display, 1, 1),
+                f"file name {path.name!r} is not a valid id",
+                "use lowercase letters, digits and dashes, e.g. world-autism-day.yaml",
+            )
             ok = False
         name = self.text(v.get("name"), "name", parent=node, key="name")
         when_text = self.text(v.get("when"), "when", parent=node, key="when")
@@ -512,16 +632,22 @@ class _Checker:
             try:
                 rule = parse_when(when_text)
             except WhenError as exc:
-                w = v["when"].where
-                column = w.column + max(0, getattr(exc, "column", 1) - 1) if v["when"].raw == when_text else w.column
-                hint = getattr(exc, "hint", None) or "see the `when` grammar in schedules/README.md"
-                self.problem(Where(w.file, w.line, column), str(exc), hint)
+                when_node = v["when"]
+                w = when_node.where
+                column = w.column
+                if when_node.style in ("", "'", '"') and "\n" not in when_text and "\\" not in when_text:
+                    # One-line plain or quoted text: the rule's own column lands inside the file's line.
+                    column += exc.column - 1 + (1 if when_node.style else 0)
+                hint = exc.hint or "see the `when` grammar in schedules/README.md"
+                self.problem(Where(w.file, w.line, column), exc.message, hint)
         hashtags = self.hashtags(v.get("hashtags")) if "hashtags" in v else None
         link = self.url(v.get("link"), "link") if "link" in v else None
         posts_node = v.get("posts")
         posts: list[ObservancePost] = []
         if posts_node is None or posts_node.value is None:
-            self.problem(node.where, "observance has no posts", "add 'posts:' with at least one '- text: ...'")
+            self.problem(
+                node.where, "observance has no posts", "add 'posts:' with at least one '- text: ...'"
+            )
             ok = False
         elif posts_node.kind != "list":
             self.problem(posts_node.where, "posts must be a list, each item starting with '- '")
@@ -540,13 +666,21 @@ class _Checker:
         if not ok or name is None or when_text is None or source is None or rule is None:
             return None
         observance = Observance(
-            id=path.stem, name=name.strip(), when=when_text.strip(), source=source.strip(), file=display,
-            posts=tuple(posts), line=1, hashtags=tuple(hashtags or ()), link=link,
+            id=path.stem,
+            name=name.strip(),
+            when=when_text.strip(),
+            source=source.strip(),
+            file=display,
+            posts=tuple(posts),
+            line=1,
+            hashtags=tuple(hashtags or ()),
+            link=link,
         )
         return observance, rule
 
-    def observance_post(self, item: Node, hashtags: list[str] | None, link: str | None, name: str,
-                        rule: Rule | None) -> ObservancePost | None:
+    def observance_post(
+        self, item: Node, hashtags: list[str] | None, link: str | None, name: str, rule: Rule | None
+    ) -> ObservancePost | None:
         if item.kind != "mapping":
             self.problem(item.where, "each post must be a mapping with at least 'text:'")
             return None
@@ -558,15 +692,25 @@ class _Checker:
             raw = (day_node.raw or "").strip().lower()
             if raw in ("first", "last"):
                 day = 1 if raw == "first" else -1
-            elif isinstance(day_node.value, int) and not isinstance(day_node.value, bool) and day_node.value != 0:
+            elif (
+                isinstance(day_node.value, int)
+                and not isinstance(day_node.value, bool)
+                and day_node.value != 0
+            ):
                 day = day_node.value
             else:
-                self.problem(day_node.where, f"day {day_node.raw!r} is not a day of the observance",
-                             "write 1 for the first day, 2 for the second, last or -1 for the last")
+                self.problem(
+                    day_node.where,
+                    f"day {day_node.raw!r} is not a day of the observance",
+                    "write 1 for the first day, 2 for the second, last or -1 for the last",
+                )
                 return None
             if rule is not None and not self.day_fits(rule, day):
-                self.problem(day_node.where, f"day {day} is outside the observance ({rule.text!r})",
-                             "the observance is shorter than that")
+                self.problem(
+                    day_node.where,
+                    f"day {day} is outside the observance ({rule.text!r})",
+                    "the observance is shorter than that",
+                )
                 return None
         post_time = self.clock(item.value.get("time"), "time") if "time" in item.value else None
         if "time" in item.value and post_time is None:
@@ -575,19 +719,27 @@ class _Checker:
             return None
         return ObservancePost(spec, day, post_time)
 
-    @staticmethod
-    def day_fits(rule: Rule, day: int) -> bool:
-        this_year = date.today().year
-        for year in range(this_year, this_year + 8):
+    def day_fits(self, rule: Rule, day: int) -> bool:
+        """Whether the observance lasts at least ``abs(day)`` days in the next year it happens."""
+        for year in range(self.today.year, self.today.year + 8):
             span = rule.span(year)
             if span is not None:
                 return abs(day) <= span.days
         return True
 
-    def post_spec(self, item: Node, extra: list[str], hashtags: list[str] | None, link: str | None,
-                  fields: set[str], context: Mapping[str, str]) -> PostSpec | None:
+    def post_spec(
+        self,
+        item: Node,
+        extra: list[str],
+        hashtags: list[str] | None,
+        link: str | None,
+        fields: set[str],
+        context: Mapping[str, str],
+    ) -> PostSpec | None:
         v = item.value
-        ok = self.keys(item, ["text", "text_file", "x", "bluesky", "hashtags", "link", "images", *extra], "a post")
+        ok = self.keys(
+            item, ["text", "text_file", "x", "bluesky", "hashtags", "link", "images", *extra], "a post"
+        )
         text: str | None = None
         text_where = item.where
         if "text" in v and "text_file" in v:
@@ -601,8 +753,11 @@ class _Checker:
                 try:
                     text = path.read_text(encoding="utf-8").strip()
                 except (OSError, UnicodeDecodeError):
-                    self.problem(text_where, f"text_file {rel!r} not found or not UTF-8 text under {self.content}",
-                                 "paths are relative to content/")
+                    self.problem(
+                        text_where,
+                        f"text_file {rel!r} not found or not UTF-8 text under {self.content}",
+                        "paths are relative to content/",
+                    )
                     ok = False
         else:
             text = self.text(v.get("text"), "text", parent=item, key="text")
@@ -618,9 +773,11 @@ class _Checker:
                     ok = False
                 else:
                     variants[network] = variant.strip()
-        tags = self.hashtags(v["hashtags"]) if "hashtags" in v else (hashtags
-                                                                     if hashtags is not None
-                                                                     else list(self.settings.hashtags))
+        tags = (
+            self.hashtags(v["hashtags"])
+            if "hashtags" in v
+            else (hashtags if hashtags is not None else list(self.settings.hashtags))
+        )
         post_link = self.url(v["link"], "link") if "link" in v else link
         if "link" in v and post_link is None and v["link"].value is not None:
             ok = False
@@ -633,9 +790,15 @@ class _Checker:
             self.template(body, where, fields)
             for finding in lint.lint_text(body):
                 self.problem(where, finding.message, finding.hint, warning=True, code=finding.code)
-        spec = PostSpec(text.strip(), MappingProxyType(variants), tuple(tags), post_link, tuple(images or ()),
-                        item.where.line)
-        self.check_lengths(spec, text_where, dict(context))
+        spec = PostSpec(
+            text.strip(),
+            MappingProxyType(variants),
+            tuple(tags),
+            post_link,
+            tuple(images or ()),
+            item.where.line,
+        )
+        self.check_lengths(spec, {"": text_where, **{n: v[n].where for n in variants}}, context)
         return spec
 
     def images(self, node: Node | None) -> list[Image] | None:
@@ -657,13 +820,14 @@ class _Checker:
             self.keys(item, ["file", "alt"], "an image")
             rel = self.text(item.value.get("file"), "image file", parent=item, key="file")
             alt = self.text(item.value.get("alt"), "alt text", parent=item, key="alt")
-            if alt is None and "alt" not in item.value:
-                ok = False
-            elif alt is None:
+            if alt is None:
                 ok = False
             elif len(alt.strip()) > MAX_ALT_CHARS:
-                self.problem(item.value["alt"].where, f"alt text is {len(alt.strip())} characters; the limit is"
-                             f" {MAX_ALT_CHARS}", "describe what matters in the image; put the rest in the post")
+                self.problem(
+                    item.value["alt"].where,
+                    f"alt text is {len(alt.strip())} characters; the limit is {MAX_ALT_CHARS}",
+                    "describe what matters in the image; put the rest in the post",
+                )
                 ok = False
             if rel is None:
                 ok = False
@@ -671,7 +835,9 @@ class _Checker:
             path = self.content / rel.strip()
             where = item.value["file"].where
             if not path.is_file():
-                self.problem(where, f"image {rel!r} not found under {self.content}", "paths are relative to content/")
+                self.problem(
+                    where, f"image {rel!r} not found under {self.content}", "paths are relative to content/"
+                )
                 ok = False
             elif path.suffix.lower() not in IMAGE_SUFFIXES:
                 self.problem(where, f"{rel!r} is not a PNG, JPEG, GIF or WebP image")
@@ -680,28 +846,53 @@ class _Checker:
                 out.append(Image(path, alt.strip()))
         return out if ok else None
 
-    def check_lengths(self, spec: PostSpec, where: Where, context: dict[str, str]) -> None:
-        """Render the post as it will go out and refuse text that a network would refuse."""
+    def check_lengths(self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str]) -> None:
+        """Render the post as it will go out and refuse text that a network would refuse.
+
+        ``{date}`` is filled in with its longest rendering, so a post that fits here fits on every day it can
+        go out.
+        """
         from bot.compose import render
         from bot.models import Draft
         from bot.textlen import LIMITS, fits, measure
 
-        year = str(date.today().year)
-        full = {"name": context.get("name", ""), "year": year, "date": "December 31", "link": spec.link or ""}
-        draft = Draft(key="validate", source="validate", name=context.get("name", ""), file=where.file,
-                      text=spec.text, variants=spec.variants, hashtags=spec.hashtags, link=spec.link,
-                      images=spec.images, context=MappingProxyType(full))
+        name = context.get("name", "")
+        full = {"name": name, "year": str(self.today.year), "date": LONGEST_DATE, "link": spec.link or ""}
+        draft = Draft(
+            key="validate",
+            source="validate",
+            name=name,
+            file="",
+            text=spec.text,
+            variants=spec.variants,
+            hashtags=spec.hashtags,
+            link=spec.link,
+            images=spec.images,
+            context=MappingProxyType(full),
+        )
         for network in self.settings.networks:
             try:
                 text = render(draft, network)
             except (TemplateError, KeyError, IndexError, ValueError):
                 return  # the template problem is already reported
+            if network == "x" and x_length_bound(text) <= LIMITS["x"]:
+                continue  # surely fits: skip twitter-text's slow emoji scan (~1.5 ms a text)
             if not fits(network, text):
                 length = measure(network, text)
                 unit = "weighted characters (links count 23)" if network == "x" else "graphemes"
-                self.problem(where, f"text is too long for {network}: {length}/{LIMITS[network]} {unit}"
-                             " with link and hashtags",
-                             f"shorten it by {max(1, length - LIMITS[network])} or add a shorter '{network}:' variant")
+                if network == "bluesky" and length <= LIMITS[network]:
+                    message = f"text is too long for bluesky: over {BLUESKY_MAX_BYTES} bytes of UTF-8"
+                    hint = "shorten it or add a shorter 'bluesky:' variant"
+                else:
+                    message = (
+                        f"text is too long for {network}: {length}/{LIMITS[network]} {unit}"
+                        " with link and hashtags"
+                    )
+                    hint = (
+                        f"shorten it by {max(1, length - LIMITS[network])} or add a shorter"
+                        f" '{network}:' variant"
+                    )
+                self.problem(where.get(network, where[""]), message, hint)
 
     def read_queue(self, path: Path, seen: dict[str, Where]) -> list[QueuedPost]:
         node = self.read(path)
@@ -715,14 +906,24 @@ class _Checker:
             at_node = item.value.get("at")
             at: datetime | None = None
             if at_node is None:
-                self.problem(item.where, "queued post has no 'at:'", 'add e.g. at: "2026-12-08 10:00" (local time)')
+                self.problem(
+                    item.where, "queued post has no 'at:'", 'add e.g. at: "2026-12-08 10:00" (local time)'
+                )
             else:
                 at = self.local_datetime(at_node)
             name = self.text(item.value.get("name"), "name", required=False)
-            spec = self.post_spec(item, ["id", "at", "name"], None, None, POST_TEMPLATE_FIELDS,
-                                  {"name": name or ""})
+            spec = self.post_spec(
+                item,
+                ["id", "at", "name"],
+                None,
+                None,
+                POST_TEMPLATE_FIELDS,
+                {"name": (name or ident or "").strip()},
+            )
             if ident and at and spec:
-                out.append(QueuedPost(ident, at, spec, self.display(path), item.where.line, (name or ident).strip()))
+                out.append(
+                    QueuedPost(ident, at, spec, self.display(path), item.where.line, (name or ident).strip())
+                )
         return out
 
     def post_list(self, node: Node) -> list[Node]:
@@ -732,6 +933,9 @@ class _Checker:
             return []
         if posts.kind != "list":
             self.problem(posts.where, "posts must be a list, each item starting with '- '")
+            return []
+        if not posts.value:
+            self.problem(posts.where, "posts is empty", "add at least one post, or delete the file")
             return []
         out = []
         for item in posts.value:
@@ -752,30 +956,62 @@ class _Checker:
             return None
         if ident in seen:
             first = seen[ident]
-            self.problem(where, f"duplicate id {ident!r} (also at {first.file}:{first.line})",
-                         f"each {what} needs its own id")
+            self.problem(
+                where,
+                f"duplicate id {ident!r} (also at {first.file}:{first.line})",
+                f"each {what} needs its own id",
+            )
             return None
         seen[ident] = where
         return ident
 
     def local_datetime(self, node: Node) -> datetime | None:
-        raw = (node.raw or str(node.value)).strip()
+        if node.raw is None:
+            self.problem(
+                node.where,
+                f"'at' must be a date and time, found a {node.kind}",
+                'write "YYYY-MM-DD HH:MM" in local time',
+            )
+            return None
+        raw = node.raw.strip()
         try:
             naive = datetime.fromisoformat(raw.replace("T", " "))
         except ValueError:
-            self.problem(node.where, f"{raw!r} is not a date and time", 'write "YYYY-MM-DD HH:MM" in local time')
+            self.problem(
+                node.where, f"{raw!r} is not a date and time", 'write "YYYY-MM-DD HH:MM" in local time'
+            )
             return None
         if naive.tzinfo is not None:
-            self.problem(node.where, "write the local time without a UTC offset",
-                         f"times are in {self.settings.timezone.key} (settings.yaml)")
+            self.problem(
+                node.where,
+                "write the local time without a UTC offset",
+                f"times are in {self.settings.timezone.key} (settings.yaml)",
+            )
+            return None
+        if not 2000 <= naive.year <= 9000:
+            self.problem(
+                node.where, f"the year {naive.year} is out of range", "queue posts for the coming years"
+            )
             return None
         tz = self.settings.timezone
         aware = naive.replace(tzinfo=tz)
         roundtrip = aware.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None)
         if roundtrip != naive:
-            self.problem(node.where, f"{raw} does not exist in {tz.key} (clocks jump forward that night)",
-                         "pick another time")
+            self.problem(
+                node.where,
+                f"{raw} does not exist in {tz.key} (clocks jump forward that night)",
+                "pick another time",
+            )
             return None
+        if aware.utcoffset() != naive.replace(tzinfo=tz, fold=1).utcoffset():
+            self.problem(
+                node.where,
+                f"{raw} happens twice in {tz.key} (clocks go back that night); the post goes"
+                " out at the first",
+                "pick a time outside 01:00-02:00 to be clear",
+                warning=True,
+                code="ambiguous-time",
+            )
         return aware
 
     def read_recurring(self, path: Path, seen: dict[str, Where]) -> list[RecurringPost]:
@@ -800,8 +1036,11 @@ class _Checker:
             specs: list[PostSpec] = []
             texts = v.get("texts")
             if texts is None or texts.kind != "list" or not texts.value:
-                self.problem((texts or item).where, "a recurring post needs 'texts:', a list of one or more posts",
-                             "- text: ...")
+                self.problem(
+                    (texts or item).where,
+                    "a recurring post needs 'texts:', a list of one or more posts",
+                    "- text: ...",
+                )
                 ok = False
             else:
                 for entry in texts.value:
@@ -809,18 +1048,34 @@ class _Checker:
                         self.problem(entry.where, "each of texts must be a mapping with 'text:'")
                         ok = False
                         continue
-                    spec = self.post_spec(entry, [], None, None, POST_TEMPLATE_FIELDS, {"name": name or ""})
+                    spec = self.post_spec(
+                        entry, [], None, None, POST_TEMPLATE_FIELDS, {"name": (name or ident or "").strip()}
+                    )
                     if spec is None:
                         ok = False
                     else:
                         specs.append(spec)
                 if len(specs) == 1 and "{date}" not in specs[0].text and ok:
-                    self.problem(texts.where, "a recurring post with one text repeats itself word for word",
-                                 "X refuses duplicate posts: add more texts, or use {date} in the text",
-                                 warning=True, code="recurring-duplicate")
+                    self.problem(
+                        texts.where,
+                        "a recurring post with one text repeats itself word for word",
+                        "X refuses duplicate posts: add more texts, or use {date} in the text",
+                        warning=True,
+                        code="recurring-duplicate",
+                    )
             if ok and ident and cron:
-                out.append(RecurringPost(ident, cron.strip(), tuple(specs), self.display(path), item.where.line,
-                                         (name or ident).strip(), start, end))
+                out.append(
+                    RecurringPost(
+                        ident,
+                        cron.strip(),
+                        tuple(specs),
+                        self.display(path),
+                        item.where.line,
+                        (name or ident).strip(),
+                        start,
+                        end,
+                    )
+                )
         return out
 
     def valid_cron(self, cron: str, where: Where) -> bool:
@@ -828,26 +1083,44 @@ class _Checker:
 
         fields = cron.split()
         if len(fields) != 5:
-            self.problem(where, f"cron {cron!r} needs 5 fields (minute hour day month day-of-week)",
-                         'e.g. "0 10 * * mon" for every Monday at 10:00')
+            self.problem(
+                where,
+                f"cron {cron!r} needs 5 fields (minute hour day month day-of-week)",
+                'e.g. "0 10 * * mon" for every Monday at 10:00',
+            )
             return False
         try:
             trigger = CronTrigger.from_crontab(cron, timezone=self.settings.timezone)
         except ValueError as exc:
-            self.problem(where, f"cron {cron!r} is not valid: {exc}", 'e.g. "0 10 1 * *" for the 1st of each month')
+            self.problem(
+                where, f"cron {cron!r} is not valid: {exc}", 'e.g. "0 10 1 * *" for the 1st of each month'
+            )
             return False
         if re.search(r"\d", fields[4]):
-            self.problem(where, "day-of-week written as a number is ambiguous", "write names: mon, tue, ... sun",
-                         warning=True, code="cron-weekday-number")
-        first = trigger.get_next_fire_time(None, datetime(2030, 1, 1, tzinfo=self.settings.timezone))
-        if first is None:
-            self.problem(where, f"cron {cron!r} never fires")
+            self.problem(
+                where,
+                "day-of-week written as a number is ambiguous",
+                "write names: mon, tue, ... sun",
+                warning=True,
+                code="cron-weekday-number",
+            )
+        previous = trigger.get_next_fire_time(None, datetime(2030, 1, 1, tzinfo=self.settings.timezone))
+        if previous is None:
+            self.problem(where, f"cron {cron!r} never fires", "check the day and month fields (e.g. no 31 2)")
             return False
-        second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
-        if second is not None and second - first < timedelta(hours=20):
-            self.problem(where, "this post would repeat more than once a day",
-                         "followers and X's duplicate filter both punish that; post at most daily")
-            return False
+        # A few dozen fires show any sub-daily pattern ("0 0,23 * * *" only shows it between days).
+        for _ in range(40):
+            fire = trigger.get_next_fire_time(previous, previous + timedelta(seconds=1))
+            if fire is None:
+                break
+            if fire - previous < timedelta(hours=20):
+                self.problem(
+                    where,
+                    f"cron {cron!r} would post more than once a day",
+                    "followers and X's duplicate filter both punish that; post at most daily",
+                )
+                return False
+            previous = fire
         return True
 
 
@@ -855,6 +1128,8 @@ def require_valid(loaded: Loaded) -> Schedules:
     """For commands that cannot work with invalid schedules at all."""
     errors = loaded.errors()
     if errors:
-        raise ConfigError(f"{len(errors)} problem(s) in the schedules; first: {errors[0].format()}",
-                          hint="run `python -m bot validate` to see them all")
+        raise ConfigError(
+            f"{len(errors)} problem(s) in the schedules; first: {errors[0].format()}",
+            hint="run `python -m bot validate` to see them all",
+        )
     return loaded.schedules

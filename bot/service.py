@@ -161,7 +161,7 @@ class Service:
         first_run = not self.ledger.feed_has_history()
         selection = select_new(
             result.items,
-            lambda item: self.ledger.feed_seen(item.guid, normalise_url(item.url)),
+            lambda item: self.ledger.feed_seen(item_key(item), normalise_url(item.url)),
             first_run=first_run,
             first_run_post_newest=settings.feed.first_run_post_newest,
             max_per_poll=settings.feed.max_per_poll,
@@ -178,7 +178,7 @@ class Service:
         # Seen is recorded only after the rows exist: a crash in between re-finds the story, and ensure() is
         # idempotent, so it is neither lost nor announced twice.
         for item in (*selection.announce, *selection.mark_seen):
-            self.ledger.mark_feed_seen(item.guid, normalise_url(item.url), now=now)
+            self.ledger.mark_feed_seen(item_key(item), normalise_url(item.url), now=now)
         self.ledger.save_feed_validators(url, result.etag, result.last_modified)
         summary = (f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce, "
                    f"{len(selection.mark_seen)} recorded as seen, {selection.deferred} deferred")

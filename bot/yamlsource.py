@@ -1,10 +1,15 @@
 """Read YAML files into values that remember where they came from (file, line, column).
 
-Contributors need ``path:line:column`` in every message, so we compose PyYAML nodes (C loader when available)
-and build our own light tree instead of calling ``yaml.safe_load``, which forgets positions. Scalars are resolved
-with PyYAML's safe constructor (so ``true``, ``3`` and ``2026-12-03`` mean what they mean in ``safe_load``) but the
-raw text is kept too: ``10:00`` unquoted is the integer 600 in YAML 1.1, and we would rather read it as a time.
-Aliases are followed, but the total size of the tree is capped, so a "billion laughs" file is refused, not expanded.
+Contributors need ``path:line:column`` in every message, so we read PyYAML's event stream (C parser when
+available) and build our own light tree instead of calling ``yaml.safe_load``, which forgets positions.
+Scalars are resolved with PyYAML's safe resolver and constructor (so ``true``, ``3`` and ``2026-12-03`` mean
+what they mean in ``safe_load``) but the raw text is kept too: ``10:00`` unquoted is the integer 600 in YAML
+1.1, and we would rather read it as a time.
+
+The tree is built in a loop, not by recursion, so no file can exhaust the stack (PyYAML's C composer crashes
+the interpreter on a few hundred thousand nested brackets). Nesting deeper than ``MAX_DEPTH`` is refused.
+Aliases share the node they point to, but count at their full expanded size, so a "billion laughs" file is
+refused without ever being expanded.
 """
 
 from __future__ import annotations
@@ -16,9 +21,13 @@ from typing import Any
 import yaml
 
 MAX_NODES = 200_000
+MAX_DEPTH = 50
 MAX_FILE_BYTES = 2_000_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAP_TAGS = {None, "!", "tag:yaml.org,2002:map"}
+_SEQ_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
+_SIZE_HINT = "schedule files never need more than a few hundred values; remove the anchors and aliases"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +47,10 @@ class Node:
     """The scalar exactly as written (None for mappings and sequences)."""
     key_where: dict[str, Where] = field(default_factory=dict)
     """For mappings: where each key is written (unknown-key messages point at the key)."""
+    style: str = ""
+    """Scalar style: "" plain, "'" or '"' quoted, "|" or ">" block (where the text's characters are)."""
+    size: int = 1
+    """Number of values in this subtree, aliases counted in full."""
 
     @property
     def kind(self) -> str:
@@ -64,7 +77,13 @@ def load(path: Path, display: str) -> Node | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise YamlProblem(f"cannot read file: {exc.strerror}", start) from exc
+        raise YamlProblem(f"cannot read file: {exc.strerror or exc}", start) from exc
+    return parse(data, display)
+
+
+def parse(data: bytes, display: str) -> Node | None:
+    """Parse YAML bytes (see ``load``)."""
+    start = Where(display, 1, 1)
     if len(data) > MAX_FILE_BYTES:
         raise YamlProblem(f"file is {len(data)} bytes; schedule files must be under {MAX_FILE_BYTES}", start)
     if b"\x00" in data:
@@ -72,67 +91,161 @@ def load(path: Path, display: str) -> Node | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise YamlProblem(
-            f"file is not valid UTF-8 (byte {exc.start})", start, "save the file with UTF-8 encoding"
+            f"file is not valid UTF-8 (byte {exc.start})",
+            Where(display, line, column),
+            "save the file with UTF-8 encoding",
         ) from exc
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        return _Builder(display, text).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Where(display, mark.line + 1, mark.column + 1) if mark else start
         problem = exc.problem or str(exc)
-        hint = None
         if "\t" in text and ("tab" in problem or "found character" in problem):
             hint = "YAML does not allow tabs for indentation: use spaces"
         else:
-            hint = "check indentation and quoting; text containing ': ' or starting with a quote must be quoted"
+            hint = (
+                "check indentation and quoting; text containing ': ' or starting with a quote must be quoted"
+            )
         raise YamlProblem(f"not valid YAML: {problem}", where, hint) from exc
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"not valid YAML: {exc}", start) from exc
-    if root is None:
-        return None
-    return _Builder(display).build(root)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise YamlProblem(f"not valid YAML: {first}", start, "save the file as plain UTF-8 text") from exc
+
+
+class _Frame:
+    """A mapping or sequence being filled in."""
+
+    __slots__ = ("anchor", "key", "node")
+
+    def __init__(self, node: Node, anchor: str | None) -> None:
+        self.node = node
+        self.anchor = anchor
+        self.key: Node | None = None
 
 
 class _Builder:
-    def __init__(self, display: str) -> None:
+    def __init__(self, display: str, text: str) -> None:
         self.display = display
-        self.count = 0
-        self.constructor = yaml.constructor.SafeConstructor()
+        self.loader = _Loader(text)
+        self.anchors: dict[str, Node] = {}
+        self.total = 0
 
-    def where(self, node: yaml.Node) -> Where:
-        return Where(self.display, node.start_mark.line + 1, node.start_mark.column + 1)
+    def where(self, mark: Any) -> Where:
+        return Where(self.display, mark.line + 1, mark.column + 1)
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Node:
-        self.count += 1
-        if self.count > MAX_NODES or depth > 50:
-            raise YamlProblem(
-                "file expands to too many values (aliases nested too deep?)",
-                self.where(node),
-                "schedule files never need more than a few hundred values; remove the anchors and aliases",
-            )
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Node] = {}
-            keys: dict[str, Where] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlProblem("'<<' merge keys are not supported", self.where(key_node), "write the keys out")
-                key = self.build(key_node, depth + 1)
-                if not isinstance(key.value, (str, int, float, bool)) or isinstance(key.value, (dict, list)):
-                    raise YamlProblem("a key must be plain text", key.where)
-                name = str(key.value) if not isinstance(key.value, str) else key.value
-                if name in out:
-                    raise YamlProblem(f"key '{name}' appears twice in the same block", key.where, "keep one")
-                keys[name] = key.where
-                out[name] = self.build(value_node, depth + 1)
-            return Node(out, self.where(node), key_where=keys)
-        if isinstance(node, yaml.SequenceNode):
-            return Node([self.build(item, depth + 1) for item in node.value], self.where(node))
+    def build(self) -> Node | None:
         try:
-            value = self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise YamlProblem(f"cannot read value {node.value!r}: {exc}", self.where(node)) from exc
-        except ValueError as exc:  # e.g. an impossible date like 2026-02-30
-            raise YamlProblem(f"cannot read value {node.value!r}: {exc}", self.where(node)) from exc
-        raw = node.value if isinstance(node.value, str) else None
-        return Node(value, self.where(node), raw=raw)
+            return self._build()
+        finally:
+            self.loader.dispose()
+
+    def _build(self) -> Node | None:
+        loader = self.loader
+        stack: list[_Frame] = []
+        root: Node | None = None
+        documents = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise YamlProblem(
+                        "more than one YAML document in the file ('---')",
+                        self.where(event.start_mark),
+                        "keep one document per file",
+                    )
+                continue
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                is_map = isinstance(event, yaml.MappingStartEvent)
+                if event.tag not in (_MAP_TAGS if is_map else _SEQ_TAGS):
+                    raise YamlProblem(
+                        f"YAML tags such as {event.tag!r} are not supported",
+                        self.where(event.start_mark),
+                        "remove the tag",
+                    )
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(
+                        f"values nested more than {MAX_DEPTH} levels deep",
+                        self.where(event.start_mark),
+                        "schedule files need only a few levels",
+                    )
+                self.count(1, event.start_mark)
+                stack.append(_Frame(Node({} if is_map else [], self.where(event.start_mark)), event.anchor))
+                continue
+            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                frame = stack.pop()
+                if frame.anchor is not None:
+                    self.anchors[frame.anchor] = frame.node
+                node = frame.node
+            elif isinstance(event, yaml.ScalarEvent):
+                node = self.scalar(event)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = node
+            elif isinstance(event, yaml.AliasEvent):
+                target = self.anchors.get(event.anchor or "")
+                if target is None:
+                    raise YamlProblem(
+                        f"alias *{event.anchor} refers to no finished anchor",
+                        self.where(event.start_mark),
+                        "define '&name' before using '*name'",
+                    )
+                self.count(target.size, event.start_mark)
+                node = target
+            else:  # stream start/end, document end
+                continue
+            if not stack:
+                root = node
+            else:
+                self.attach(stack[-1], node)
+        return root
+
+    def count(self, size: int, mark: Any) -> None:
+        self.total += size
+        if self.total > MAX_NODES:
+            raise YamlProblem(
+                "file expands to too many values (aliases nested too deep?)", self.where(mark), _SIZE_HINT
+            )
+
+    def attach(self, frame: _Frame, node: Node) -> None:
+        parent = frame.node
+        parent.size += node.size
+        if isinstance(parent.value, list):
+            parent.value.append(node)
+            return
+        if frame.key is None:
+            if node.kind != "scalar" or node.value is None:
+                raise YamlProblem("a key must be plain text", node.where, "write 'key: value'")
+            frame.key = node
+            return
+        key, frame.key = frame.key, None
+        name = (
+            key.value if isinstance(key.value, str) else (key.raw if key.raw is not None else str(key.value))
+        )
+        if name in parent.value:
+            raise YamlProblem(f"key '{name}' appears twice in the same block", key.where, "keep one")
+        parent.key_where[name] = key.where
+        parent.value[name] = node
+
+    def scalar(self, event: Any) -> Node:
+        self.count(1, event.start_mark)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        where = self.where(event.start_mark)
+        if tag == "tag:yaml.org,2002:merge":
+            raise YamlProblem("'<<' merge keys are not supported", where, "write the keys out")
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:  # e.g. a date like 2026-02-30
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise YamlProblem(f"cannot read value {_short(event.value)!r}: {first}", where) from exc
+        return Node(value, where, raw=event.value, style=event.style or "")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -367,7 +367,8 @@ def test_two_processes_hammering_claim_send_each_of_200_rows_exactly_once(ledger
     with Ledger.open(ledger_target) as ledger:
         assert ledger.counts() == {"pending": 0, "sending": 0, "sent": 200, "failed": 0, "skipped": 0}
         assert {d.attempts for d in ledger.deliveries(limit=500)} == {1}
-        assert all(len(out.splitlines()) > 2 for out in outputs), "both processes should have won some rows"
+        # Which process wins how many rows is up to the OS scheduler (one may even finish before the other
+        # starts), so only the exactly-once property above is asserted.
 
 
 def test_kill_9_in_the_middle_of_a_claim_loop_loses_nothing(ledger_target: str) -> None:
