@@ -269,14 +269,20 @@ class _Checker:
         parent: Node | None = None,
         key: str = "",
     ) -> str | None:
-        if node is None or node.value is None:
+        if node is None:
             if required and parent is not None:
                 self.problem(parent.where, f"{what} is missing", f"add '{key}:'")
             return None
-        if isinstance(node.value, (dict, list, bool)):
+        if node.kind != "scalar":
             self.problem(
-                node.where, f"{what} must be text, found a {node.kind if node.kind != 'scalar' else 'value'}"
+                node.where,
+                f"{what} must be plain text, found a {node.kind}",
+                "put text that starts with '{' or '[' or contains ': ' in quotes",
             )
+            return None
+        if node.value is None:
+            if required:
+                self.problem(node.where, f"{what} is empty")
             return None
         value = node.raw if node.raw is not None else str(node.value)
         if not value.strip():
@@ -686,36 +692,35 @@ class _Checker:
             return None
         extra = ["day", "time"]
         spec = self.post_spec(item, extra, hashtags, link, POST_TEMPLATE_FIELDS, {"name": name})
+        ok = spec is not None
         day_node = item.value.get("day")
         day = 1
         if day_node is not None:
             raw = (day_node.raw or "").strip().lower()
+            value = day_node.value
             if raw in ("first", "last"):
                 day = 1 if raw == "first" else -1
-            elif (
-                isinstance(day_node.value, int)
-                and not isinstance(day_node.value, bool)
-                and day_node.value != 0
-            ):
-                day = day_node.value
+            elif isinstance(value, int) and not isinstance(value, bool) and value != 0:
+                day = value
             else:
                 self.problem(
                     day_node.where,
-                    f"day {day_node.raw!r} is not a day of the observance",
+                    f"day {day_node.raw if day_node.raw is not None else day_node.kind!r} is not a day of the"
+                    " observance",
                     "write 1 for the first day, 2 for the second, last or -1 for the last",
                 )
-                return None
-            if rule is not None and not self.day_fits(rule, day):
+                ok = False
+            if ok and rule is not None and not self.day_fits(rule, day):
                 self.problem(
                     day_node.where,
                     f"day {day} is outside the observance ({rule.text!r})",
                     "the observance is shorter than that",
                 )
-                return None
+                ok = False
         post_time = self.clock(item.value.get("time"), "time") if "time" in item.value else None
         if "time" in item.value and post_time is None:
-            return None
-        if spec is None:
+            ok = False
+        if not ok or spec is None:
             return None
         return ObservancePost(spec, day, post_time)
 

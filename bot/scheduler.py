@@ -90,6 +90,8 @@ class BotScheduler:
             if job.id.startswith("due:") and job.id not in wanted:
                 job.remove()
         for job_id, at in wanted.items():
+            if self.scheduler.get_job(job_id) is not None:
+                continue  # the id is the instant: an existing job is already right
             self.scheduler.add_job(self.run_pass, DateTrigger(run_date=at), id=job_id, replace_existing=True,
                                    kwargs={"poll_feed": False})
         if wanted:

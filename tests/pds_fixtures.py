@@ -8,6 +8,7 @@ values made at run time.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import queue
@@ -40,6 +41,8 @@ class LocalPds:
     password: str
     """The account's app password (what the bot is configured with)."""
     did: str
+    pid: int
+    """Process id of the node server (to check what it listens on)."""
 
     def counts(self) -> dict[str, int]:
         """How many requests each XRPC path has received since the server started."""
@@ -66,6 +69,27 @@ class LocalPds:
         )
         response.raise_for_status()
         return list(response.json()["records"])
+
+
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of every TCP socket process ``pid`` listens on, read from /proc (Linux)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table, width in (("tcp", 4), ("tcp6", 16)):
+        for row in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes:  # 0A: LISTEN
+                address, port = local.split(":")
+                raw = bytes.fromhex(address)
+                # /proc prints each 32-bit word in host (little-endian) order.
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, width, 4))
+                found.add((str(ipaddress.ip_address(words)), int(port, 16)))
+    return found
 
 
 def _pds_env(data: Path) -> dict[str, str]:
@@ -146,6 +170,7 @@ def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPds]:
             handle=handle,
             password=app.json()["password"],
             did=did,
+            pid=proc.pid,
         )
     finally:
         if proc.stdin:
@@ -167,13 +192,16 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 def local_http(routes: dict[str, Handler]) -> Iterator[str]:
     """Serve ``routes`` (path without query -> handler) on 127.0.0.1 in a thread; yields the base URL.
 
-    A handler writes the whole response itself; unknown paths get 404.
+    A handler writes the whole response itself (``reply`` helps) and finds the request body in ``.body``;
+    unknown paths get 404.
     """
 
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def _dispatch(self) -> None:
+            # Read the body even when unused, or it would be taken for the next request on this connection.
+            self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             route = routes.get(self.path.split("?")[0])
             if route is None:
                 self.send_response(404)

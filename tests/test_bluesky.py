@@ -28,7 +28,13 @@ from bot.errors import AuthError, RateLimitError, RejectedError, TransientError
 from bot.models import BlueskyCredentials, Image, Post, Receipt
 from bot.publishers.base import Publisher
 from bot.publishers.bluesky import BlueskyPublisher, record_key
-from tests.pds_fixtures import LocalPds, local_http, local_pds, reply  # noqa: F401 (local_pds is a fixture)
+from tests.pds_fixtures import (  # noqa: F401 (local_pds is a fixture)
+    LocalPds,
+    listening_addresses,
+    local_http,
+    local_pds,
+    reply,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -64,9 +70,10 @@ def make_post(text: str, **fields: Any) -> Post:
 def publisher_factory(local_pds: LocalPds) -> Iterator[Callable[..., BlueskyPublisher]]:  # noqa: F811
     made: list[BlueskyPublisher] = []
 
-    def make(sessions: Any = None, *, password: str | None = None, service: str | None = None) -> BlueskyPublisher:
-        creds = BlueskyCredentials(local_pds.handle, password or local_pds.password, service or local_pds.url)
-        publisher = BlueskyPublisher(creds, sessions if sessions is not None else DictSessions(), now=lambda: NOW)
+    def make(sessions: Any = None, *, password: str | None = None) -> BlueskyPublisher:
+        creds = BlueskyCredentials(local_pds.handle, password or local_pds.password, local_pds.url)
+        store = sessions if sessions is not None else DictSessions()
+        publisher = BlueskyPublisher(creds, store, card_timeout=1.0, now=lambda: NOW)
         made.append(publisher)
         return publisher
 
@@ -90,6 +97,12 @@ def value_of(pds: LocalPds, receipt: Receipt) -> dict[str, Any]:
 def noisy_png(path: Path, size: int) -> Path:
     PILImage.frombytes("RGB", (size, size), os.urandom(size * size * 3)).save(path, "PNG", compress_level=1)
     return path
+
+
+def test_pds_listens_on_loopback_only(local_pds: LocalPds) -> None:  # noqa: F811
+    listening = listening_addresses(local_pds.pid)
+    assert len(listening) == 3  # PDS, PLC, control
+    assert {address for address, _ in listening} == {"127.0.0.1"}
 
 
 # -- pure parts -------------------------------------------------------------------------------------------------
@@ -226,7 +239,6 @@ def test_link_card_failure_posts_without_card(
         else:
             reply(h, 200, b"<html>" + b" " * 2_100_000, "text/html")
 
-    bsky._http.timeout = httpx.Timeout(0.5)  # noqa: SLF001 (keep the timeout case short)
     with local_http({"/page": page}) as base:
         try:
             receipt = bsky.publish(make_post("Story", link=f"{base}/page"))
@@ -255,10 +267,7 @@ def test_images_win_over_card_with_alt_and_aspect_ratio(
     assert first["aspectRatio"]["width"] == first["aspectRatio"]["height"] < 3000
     assert first["image"]["size"] <= 1_000_000 and first["image"]["mimeType"] == "image/jpeg"
     assert second["alt"] == "A blue rectangle"
-    assert second["aspectRatio"] == {"$type": "app.bsky.embed.defs#aspectRatio", "width": 300, "height": 200} or (
-        second["aspectRatio"]["width"],
-        second["aspectRatio"]["height"],
-    ) == (300, 200)
+    assert (second["aspectRatio"]["width"], second["aspectRatio"]["height"]) == (300, 200)
     assert second["image"]["mimeType"] == "image/png"
 
 
@@ -274,10 +283,8 @@ def test_replies_carry_parent_and_root(bsky: BlueskyPublisher, local_pds: LocalP
     second = bsky.publish(make_post("Thread 2/3", reply_to=first))
     third = bsky.publish(make_post("Thread 3/3", reply_to=second))
     two, three = value_of(local_pds, second)["reply"], value_of(local_pds, third)["reply"]
-    assert two["parent"] == {"uri": first.remote_id, "cid": first.cid} | (
-        {"$type": two["parent"]["$type"]} if "$type" in two["parent"] else {}
-    )
-    assert two["root"]["uri"] == first.remote_id and two["root"]["cid"] == first.cid
+    assert (two["parent"]["uri"], two["parent"]["cid"]) == (first.remote_id, first.cid)
+    assert (two["root"]["uri"], two["root"]["cid"]) == (first.remote_id, first.cid)
     assert (three["parent"]["uri"], three["parent"]["cid"]) == (second.remote_id, second.cid)
     assert (three["root"]["uri"], three["root"]["cid"]) == (first.remote_id, first.cid)
 
@@ -378,7 +385,9 @@ def fake_jwt(did: str, exp: datetime) -> str:
     def part(data: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
-    return f"{part({'alg': 'ES256K', 'typ': 'at+jwt'})}.{part({'sub': did, 'exp': int(exp.timestamp())})}.c2ln"
+    return (
+        f"{part({'alg': 'ES256K', 'typ': 'at+jwt'})}.{part({'sub': did, 'exp': int(exp.timestamp())})}.c2ln"
+    )
 
 
 def test_dead_stored_session_falls_back_to_password_once(
@@ -427,12 +436,18 @@ NOT_FOUND = xrpc_error(400, "RecordNotFound")
 
 
 def stub_publisher(base: str) -> BlueskyPublisher:
-    return BlueskyPublisher(BlueskyCredentials("stub.test", "stub-app-password", base), DictSessions(), timeout=5)
+    return BlueskyPublisher(
+        BlueskyCredentials("stub.test", "stub-app-password", base), DictSessions(), timeout=5
+    )
 
 
 def test_429_on_login_is_rate_limit_with_reset() -> None:
     reset = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
-    routes = {"/xrpc/com.atproto.server.createSession": xrpc_error(429, "RateLimitExceeded", ratelimit_reset=str(reset))}
+    routes = {
+        "/xrpc/com.atproto.server.createSession": xrpc_error(
+            429, "RateLimitExceeded", ratelimit_reset=str(reset)
+        )
+    }
     with local_http(routes) as base, stub_publisher(base) as publisher, pytest.raises(RateLimitError) as err:
         publisher.publish(make_post("hi"))
     assert err.value.retryable
@@ -444,7 +459,9 @@ def test_429_on_create_is_rate_limit() -> None:
     routes = {
         "/xrpc/com.atproto.server.createSession": stub_session,
         "/xrpc/com.atproto.repo.getRecord": NOT_FOUND,
-        "/xrpc/com.atproto.repo.createRecord": xrpc_error(429, "RateLimitExceeded", ratelimit_reset="1900000000"),
+        "/xrpc/com.atproto.repo.createRecord": xrpc_error(
+            429, "RateLimitExceeded", ratelimit_reset="1900000000"
+        ),
     }
     with local_http(routes) as base, stub_publisher(base) as publisher, pytest.raises(RateLimitError) as err:
         publisher.publish(make_post("hi"))
@@ -455,7 +472,9 @@ def test_502_is_transient() -> None:
     routes = {
         "/xrpc/com.atproto.server.createSession": stub_session,
         "/xrpc/com.atproto.repo.getRecord": NOT_FOUND,
-        "/xrpc/com.atproto.repo.createRecord": lambda h: reply(h, 502, b"<html>Bad Gateway</html>", "text/html"),
+        "/xrpc/com.atproto.repo.createRecord": lambda h: reply(
+            h, 502, b"<html>Bad Gateway</html>", "text/html"
+        ),
     }
     with local_http(routes) as base, stub_publisher(base) as publisher, pytest.raises(TransientError) as err:
         publisher.publish(make_post("hi"))

@@ -127,12 +127,18 @@ class BlueskyPublisher:
         *,
         http: httpx.Client | None = None,
         timeout: float = 20.0,
+        card_timeout: float = 10.0,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        """``http`` fetches link-card pages and images (the SDK keeps its own client for XRPC calls)."""
+        """``http`` fetches link-card pages and images (the SDK keeps its own client for XRPC calls).
+
+        ``timeout`` applies to each XRPC request; ``card_timeout`` bounds fetching one link card in total;
+        ``now`` stamps ``createdAt``.
+        """
         self._creds = creds
         self._sessions = sessions
         self._timeout = timeout
+        self._card_timeout = card_timeout
         self._now = now or (lambda: datetime.now(UTC))
         self._own_http = http is None
         self._http = http or httpx.Client(
@@ -423,7 +429,7 @@ class BlueskyPublisher:
                 images=[self._image(client, image) for image in post.images]
             )
         if post.link:
-            card = fetch_card(post.link, self._http, timeout=min(self._timeout, 10.0))
+            card = fetch_card(post.link, self._http, timeout=self._card_timeout)
             if card is not None:
                 return self._card(client, card)
         return None
