@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calendar", help="every awareness observance's dates in a year",
                        description="Every observance's dates in a year, as text, JSON or an iCalendar (RFC 5545) file.")
     schedules_args(p)
-    p.add_argument("--year", type=int, required=True, metavar="YYYY")
+    p.add_argument("--year", type=int, required=True, metavar="YYYY", help="the calendar year to list")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print a JSON array")
     fmt.add_argument("--ics", action="store_true", help="print an iCalendar file to subscribe to")

@@ -1,9 +1,9 @@
 """A real Bluesky PDS on 127.0.0.1 for the adapter tests, and a tiny local HTTP server helper.
 
-``local_pds`` (session scope) starts tests/pds/server.mjs (the reference ``@atproto/pds`` with an in-memory PLC
-directory) under the Node 22 binary installed by ``bash tests/pds/install.sh``, creates a test account with an
-app password, and stops the server at the end of the session, also when a test fails. All secrets are random
-values made at run time.
+``local_pds`` (session scope) starts tests/pds/server.mjs (the reference ``@atproto/pds`` with an in-memory
+PLC directory) under the Node 22 binary installed by ``bash tests/pds/install.sh``, creates a test account with
+an app password, and stops the server at the end of the session, also when a test fails. All secrets are
+random values made at run time.
 """
 
 from __future__ import annotations
@@ -210,9 +210,9 @@ def local_http(routes: dict[str, Handler]) -> Iterator[str]:
                 return
             route(self)
 
-        do_GET = do_POST = _dispatch  # noqa: N815 (http.server's naming)
+        do_GET = do_POST = _dispatch
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's signature)
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -70,8 +70,9 @@ def test_og_metadata_relative_image_and_redirect(client: httpx.Client) -> None:
 
 def test_twitter_and_title_fallbacks(client: httpx.Client) -> None:
     twitter = b"""<html><head><meta name="twitter:title" content="From Twitter">
-    <meta name="twitter:description" content="Tw desc"><meta name="twitter:image" content="pic.png"></head></html>"""
-    plain = b"<html><head><title> Plain \n title </title><meta name=description content='Meta desc'></head></html>"
+    <meta name="twitter:description" content="Tw desc">
+    <meta name="twitter:image" content="pic.png"></head></html>"""
+    plain = b"<html><head><title> Plain \n title </title><meta name=description content='Meta desc'></head>"
     routes = {
         "/a/page": html(twitter),
         "/a/pic.png": lambda h: reply(h, 200, png(2, 2), "image/png"),
