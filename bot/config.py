@@ -361,8 +361,12 @@ class _Checker:
         value = self.text(node, what, required=False)
         if value is None or node is None:
             return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc or " " in value.strip():
+        try:
+            parts = urlsplit(value.strip())
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value.strip()
+        except ValueError:  # e.g. "https://[::1" (an unclosed IPv6 address)
+            valid = False
+        if not valid:
             self.problem(
                 node.where,
                 f"{what} {value!r} is not a web address",

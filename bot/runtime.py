@@ -30,6 +30,7 @@ from bot.publishers import factory
 from bot.publishers.base import Publisher
 from bot.service import PAUSED_FLAG, Service, post_to_payload
 from bot.store import Ledger
+from bot.textlen import fits
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +179,8 @@ def _post_one(ledger: Ledger, choice: factory.Choice, draft: Draft, moment: date
     publisher: Publisher = choice.publisher
     network = choice.network
     post = compose(draft, network, due_at=moment)
-    if post.length > post.limit:
-        print(f"{network}: not sent: the text is {post.length}/{post.limit} on {network}; shorten it", file=sys.stderr)
+    if not fits(network, post.text):
+        print(f"{network}: not sent: the text is too long ({post.length}/{post.limit}); shorten it", file=sys.stderr)
         return 1
     if publisher.dry_run:
         print(f"{network}: {choice.why}")

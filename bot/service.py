@@ -36,6 +36,7 @@ from bot.models import Image, Post, Receipt
 from bot.planner import due_between, feed_draft
 from bot.publishers.base import Publisher
 from bot.store import Delivery, Ledger
+from bot.textlen import fits
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +257,9 @@ class Service:
         if claimed is None:
             return Outcome(row.key, network, "waiting", "claimed by another process")
         post = payload_to_post(claimed)
-        if post.length > post.limit:
-            error = f"text is {post.length}/{post.limit} on {network}; fix the schedule file, then `retry`"
+        if not fits(network, post.text):
+            error = (f"text is too long for {network} ({post.length}/{post.limit}, or over Bluesky's 3,000 bytes); "
+                     "fix the schedule file, then `retry`")
             self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now)
             log.error("failed %s on %s: %s", row.key, network, error)
             return Outcome(row.key, network, "failed", error)

@@ -108,7 +108,8 @@ def parse(data: bytes, display: str) -> Node | None:
             hint = "YAML does not allow tabs for indentation: use spaces"
         else:
             hint = (
-                "check indentation and quoting; text containing ': ' or starting with a quote must be quoted"
+                "check indentation, and put text in quotes if it starts with '{', '[', '*', '&' or a quote,"
+                " or contains ': ' or ' #'"
             )
         raise YamlProblem(f"not valid YAML: {problem}", where, hint) from exc
     except yaml.YAMLError as exc:
@@ -241,9 +242,14 @@ class _Builder:
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:  # e.g. a date like 2026-02-30
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise YamlProblem(f"cannot read value {_short(event.value)!r}: {first}", where) from exc
+        except (yaml.YAMLError, ValueError, OverflowError, TypeError) as exc:
+            if event.tag is None and isinstance(exc, ValueError | OverflowError):
+                # A plain scalar that only looks like a date (2026-02-30): keep the text, so the field's own
+                # check reports it and the rest of the file still loads.
+                value = event.value
+            else:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise YamlProblem(f"cannot read value {_short(event.value)!r}: {first}", where) from exc
         return Node(value, where, raw=event.value, style=event.style or "")
 
 

@@ -1,8 +1,8 @@
 """A real Bluesky PDS on 127.0.0.1 for the adapter tests, and a tiny local HTTP server helper.
 
 ``local_pds`` (session scope) starts tests/pds/server.mjs (the reference ``@atproto/pds`` with an in-memory
-PLC directory) under the Node 22 binary installed by ``bash tests/pds/install.sh``, creates a test account with
-an app password, and stops the server at the end of the session, also when a test fails. All secrets are
+PLC directory) under the Node 22 binary installed by ``bash tests/pds/install.sh``, creates a test account
+with an app password, and stops the server at the end of the session, also when a test fails. All secrets are
 random values made at run time.
 """
 

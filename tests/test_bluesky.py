@@ -297,8 +297,10 @@ def test_retry_does_not_duplicate_and_recover_finds_it(
     first = publisher_factory()
     assert first.recover(post) is None
     receipt = first.publish(post)
+    creates = local_pds.counts()["/xrpc/com.atproto.repo.createRecord"]
     again = publisher_factory().publish(post)  # a fresh adapter, as after a crash
     assert again == receipt
+    assert local_pds.counts()["/xrpc/com.atproto.repo.createRecord"] == creates  # found, not re-created
     texts = [record["value"]["text"] for record in local_pds.list_records()]
     assert texts.count("Only once, please") == 1
     assert first.recover(post) == receipt
