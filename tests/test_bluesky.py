@@ -28,13 +28,7 @@ from bot.errors import AuthError, RateLimitError, RejectedError, TransientError
 from bot.models import BlueskyCredentials, Image, Post, Receipt
 from bot.publishers.base import Publisher
 from bot.publishers.bluesky import BlueskyPublisher, record_key
-from tests.pds_fixtures import (  # noqa: F401 (local_pds is a fixture)
-    LocalPds,
-    listening_addresses,
-    local_http,
-    local_pds,
-    reply,
-)
+from tests.pds_fixtures import LocalPds, listening_addresses, local_http, reply
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
@@ -67,7 +61,7 @@ def make_post(text: str, **fields: Any) -> Post:
 
 
 @pytest.fixture
-def publisher_factory(local_pds: LocalPds) -> Iterator[Callable[..., BlueskyPublisher]]:  # noqa: F811
+def publisher_factory(local_pds: LocalPds) -> Iterator[Callable[..., BlueskyPublisher]]:
     made: list[BlueskyPublisher] = []
 
     def make(sessions: Any = None, *, password: str | None = None) -> BlueskyPublisher:
@@ -99,7 +93,7 @@ def noisy_png(path: Path, size: int) -> Path:
     return path
 
 
-def test_pds_listens_on_loopback_only(local_pds: LocalPds) -> None:  # noqa: F811
+def test_pds_listens_on_loopback_only(local_pds: LocalPds) -> None:
     listening = listening_addresses(local_pds.pid)
     assert len(listening) == 3  # PDS, PLC, control
     assert {address for address, _ in listening} == {"127.0.0.1"}
@@ -138,7 +132,7 @@ def test_record_key_is_a_stable_tid() -> None:
     assert len(many) == 5000
 
 
-def test_too_long_is_rejected_before_sending(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:  # noqa: F811
+def test_too_long_is_rejected_before_sending(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:
     before = local_pds.counts()
     with pytest.raises(RejectedError, match="301 graphemes"):
         bsky.publish(make_post("a" * 301))
@@ -153,7 +147,7 @@ def test_too_long_is_rejected_before_sending(bsky: BlueskyPublisher, local_pds: 
 # -- posting to the real PDS ---------------------------------------------------------------------------------
 
 
-def test_text_facets_langs_labels(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:  # noqa: F811
+def test_text_facets_langs_labels(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:
     text = (
         "Ünïcödé 🧒🏽👨‍👩‍👧 Schüler: read https://endseclusion.org/stories/?a=1&b=ü. "
         "#EndSeclusion #Niños @aasr-bot.test and @nobody-here.test"
@@ -192,7 +186,7 @@ def test_text_facets_langs_labels(bsky: BlueskyPublisher, local_pds: LocalPds) -
 
 def test_link_card_with_downscaled_thumbnail(
     bsky: BlueskyPublisher,
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
     tmp_path: Path,
 ) -> None:
     image = noisy_png(tmp_path / "card.png", 900).read_bytes()
@@ -227,7 +221,7 @@ def test_link_card_with_downscaled_thumbnail(
 def test_link_card_failure_posts_without_card(
     failure: str,
     bsky: BlueskyPublisher,
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
 ) -> None:
     release = threading.Event()
 
@@ -251,7 +245,7 @@ def test_link_card_failure_posts_without_card(
 
 def test_images_win_over_card_with_alt_and_aspect_ratio(
     bsky: BlueskyPublisher,
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
     tmp_path: Path,
 ) -> None:
     big = noisy_png(tmp_path / "big.png", 3000)
@@ -278,7 +272,7 @@ def test_more_than_four_images_rejected(bsky: BlueskyPublisher, tmp_path: Path) 
         bsky.publish(make_post("too many", images=tuple(Image(path, "x") for _ in range(5))))
 
 
-def test_replies_carry_parent_and_root(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:  # noqa: F811
+def test_replies_carry_parent_and_root(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:
     first = bsky.publish(make_post("Thread 1/3"))
     second = bsky.publish(make_post("Thread 2/3", reply_to=first))
     third = bsky.publish(make_post("Thread 3/3", reply_to=second))
@@ -291,7 +285,7 @@ def test_replies_carry_parent_and_root(bsky: BlueskyPublisher, local_pds: LocalP
 
 def test_retry_does_not_duplicate_and_recover_finds_it(
     publisher_factory: Callable[..., BlueskyPublisher],
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
 ) -> None:
     post = make_post("Only once, please")
     first = publisher_factory()
@@ -307,7 +301,7 @@ def test_retry_does_not_duplicate_and_recover_finds_it(
     assert first.recover(make_post("Only once, please", key=post.key, due_at=DUE + timedelta(days=1))) is None
 
 
-def test_check_names_the_account(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:  # noqa: F811
+def test_check_names_the_account(bsky: BlueskyPublisher, local_pds: LocalPds) -> None:
     assert bsky.check() == f"@{local_pds.handle} ({local_pds.did})"
 
 
@@ -330,7 +324,7 @@ def test_wrong_password_is_auth_error(
 
 def test_session_is_stored_and_reused_by_a_fresh_process(
     publisher_factory: Callable[..., BlueskyPublisher],
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
     tmp_path: Path,
 ) -> None:
     sessions = DictSessions()
@@ -394,7 +388,7 @@ def fake_jwt(did: str, exp: datetime) -> str:
 
 def test_dead_stored_session_falls_back_to_password_once(
     publisher_factory: Callable[..., BlueskyPublisher],
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
 ) -> None:
     name = f"bluesky:{local_pds.handle}"
     dead_token = fake_jwt(local_pds.did, datetime.now(UTC) + timedelta(hours=2))
@@ -411,7 +405,7 @@ def test_dead_stored_session_falls_back_to_password_once(
 
 def test_garbage_stored_session_logs_in(
     publisher_factory: Callable[..., BlueskyPublisher],
-    local_pds: LocalPds,  # noqa: F811
+    local_pds: LocalPds,
 ) -> None:
     sessions = DictSessions({f"bluesky:{local_pds.handle}": "garbage"})
     assert publisher_factory(sessions).check().startswith(f"@{local_pds.handle} ")

@@ -65,15 +65,22 @@ def assert_problems(tmp_path: Path, loaded: Loaded, *expected: tuple[str, str]) 
 CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
     "unknown keys, with did-you-mean": (
         {
-            "schedules/awareness/a.yaml": "name: A\nwhen: May 1\nsource: https://e.org/\nhashtag: [X]\nposts:\n"
+            "schedules/awareness/a.yaml": "name: A\nwhen: May 1\nsource: https://e.org/\nhashtag: [X]\n"
+            "posts:\n"
             "  - text: hi\n    tme: '10:00'\n",
             "schedules/settings.yaml": "timezone: America/New_York\nnetwork: [x]\nfeed:\n  pol_minutes: 5\n",
         },
         [
-            ("awareness/a.yaml:4:1", "unknown key 'hashtag' in an observance (hint: did you mean 'hashtags'?)"),
+            (
+                "awareness/a.yaml:4:1",
+                "unknown key 'hashtag' in an observance (hint: did you mean 'hashtags'?)",
+            ),
             ("awareness/a.yaml:7:5", "unknown key 'tme' in a post (hint: did you mean 'time'?)"),
             ("settings.yaml:2:1", "unknown key 'network' in settings (hint: did you mean 'networks'?)"),
-            ("settings.yaml:4:3", "unknown key 'pol_minutes' in feed settings (hint: did you mean 'poll_minutes'?)"),
+            (
+                "settings.yaml:4:3",
+                "unknown key 'pol_minutes' in feed settings (hint: did you mean 'poll_minutes'?)",
+            ),
         ],
     ),
     "wrong types": (
@@ -90,7 +97,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
             ("awareness/a.yaml:6:10", "day 'two' is not a day of the observance"),
             ("awareness/a.yaml:7:11", "time '25:00' is not a time of day"),
             ("awareness/a.yaml:8:15", "hashtags must be a list, found a mapping"),
-            ("awareness/b.yaml:5:18", "not valid YAML: did not find expected key (hint: check indentation, and"),
+            (
+                "awareness/b.yaml:5:18",
+                "not valid YAML: did not find expected key (hint: check indentation, and",
+            ),
             ("settings.yaml:1:14", "grace_hours must be a number of zero or more, found 'lots'"),
             ("settings.yaml:2:9", "paused must be true or false, found 'maybe'"),
             ("settings.yaml:4:17", "poll_minutes must be at least 1"),
@@ -118,7 +128,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
     ),
     "unknown time zone and bad settings times and dates": (
         {
-            "schedules/settings.yaml": "timezone: America/NewYork\ndefault_time: '7pm'\nblackout: [2026-13-01, "
+            "schedules/settings.yaml": "timezone: America/NewYork\ndefault_time: '7pm'\n"
+            "blackout: [2026-13-01, "
             "'Dec 25']\nnetworks: [x, mastodon]\n",
         },
         [
@@ -135,7 +146,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
             "  - id: one\n    at: '2027-01-06 10:00'\n    text: hi two\n",
             "schedules/queue/b.yaml": "posts:\n  - id: one\n    at: '2027-01-07 10:00'\n    text: hi three\n",
             "schedules/recurring/r.yaml": "posts:\n  - id: weekly\n    cron: '0 10 * * mon'\n    texts:\n"
-            "      - text: a {date}\n  - id: weekly\n    cron: '0 11 * * tue'\n    texts:\n      - text: b {date}\n",
+            "      - text: a {date}\n  - id: weekly\n    cron: '0 11 * * tue'\n    texts:\n"
+            "      - text: b {date}\n",
         },
         [
             ("queue/a.yaml:5:9", "duplicate id 'one' (also at "),
@@ -224,7 +236,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
             "  - {id: old, at: '1999-01-05 10:00', text: d}\n"
             "  - {id: noat, text: e}\n"
             "  - {id: listat, at: [1], text: f}\n",
-            "schedules/recurring/r.yaml": "posts:\n  - id: r\n    cron: '0 10 * * mon'\n    start: 2027-05-01\n"
+            "schedules/recurring/r.yaml": "posts:\n  - id: r\n    cron: '0 10 * * mon'\n"
+            "    start: 2027-05-01\n"
             "    end: 2027-01-01\n    texts: [{text: 'a {date}'}]\n",
         },
         [
@@ -267,7 +280,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
         [
             ("awareness/Bad_Name.yaml:1:1", "file name 'Bad_Name.yaml' is not a valid id"),
             ("awareness/notes.txt:1:1", "unexpected file in awareness/"),
-            ("awareness/world-day.yml:1:1", "schedule files must end in .yaml (hint: rename it to world-day.yaml)"),
+            (
+                "awareness/world-day.yml:1:1",
+                "schedule files must end in .yaml (hint: rename it to world-day.yaml)",
+            ),
             ("extra.yaml:1:1", "file is not read by the bot"),
         ],
     ),
@@ -297,7 +313,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
             ("awareness/dashes.yaml:1:101", "nested more than 50 levels deep"),
             ("awareness/deep.yaml:1:53", "nested more than 50 levels deep"),
             ("awareness/empty.yaml:1:1", "file is empty"),
-            ("awareness/latin1.yaml:1:10", "file is not valid UTF-8 (byte 9) (hint: save the file with UTF-8"),
+            (
+                "awareness/latin1.yaml:1:10",
+                "file is not valid UTF-8 (byte 9) (hint: save the file with UTF-8",
+            ),
             ("awareness/tabs.yaml:2:1", "YAML does not allow tabs for indentation: use spaces"),
             ("awareness/tagged.yaml:1:7", "could not determine a constructor"),
             ("awareness/twodocs.yaml:2:1", "more than one YAML document"),
@@ -323,7 +342,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
     ),
     "deeply nested junk and odd keys": (
         {
-            "schedules/awareness/a.yaml": "name: {a: {b: {c: [1, [2, [3, {d: e}]]]}}}\nwhen: May 1\nsource: x\n"
+            "schedules/awareness/a.yaml": "name: {a: {b: {c: [1, [2, [3, {d: e}]]]}}}\n"
+            "when: May 1\nsource: x\n"
             "posts:\n  - text: hi\n",
             "schedules/awareness/b.yaml": "? [a, b]\n: c\n",
             "schedules/awareness/c.yaml": "name: C\nname: D\n",
@@ -341,7 +361,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
     "day outside the observance; ids and links": (
         {
             "schedules/awareness/a.yaml": OBS.format(when="May 1 for 3 days", text="hi")
-            + "    day: 4\n  - text: two\n    day: -4\n  - text: three\n    day: last\n    link: endseclusion\n",
+            + "    day: 4\n  - text: two\n    day: -4\n"
+            "  - text: three\n    day: last\n    link: endseclusion\n",
             "schedules/queue/q.yaml": "posts:\n  - {id: Not_OK, at: '2027-01-05 10:00', text: hi}\n",
         },
         [
@@ -368,8 +389,11 @@ def test_all_problems_of_all_files_are_reported_at_once(tmp_path: Path) -> None:
         for rel, text in case_files.items():
             if rel.startswith("schedules/awareness/"):
                 files[rel.replace("awareness/", f"awareness/c{number}-")] = text
-        expected += [pos.replace("awareness/", f"awareness/c{number}-") for pos, _ in case_expected
-                     if pos.startswith("awareness/")]
+        expected += [
+            pos.replace("awareness/", f"awareness/c{number}-")
+            for pos, _ in case_expected
+            if pos.startswith("awareness/")
+        ]
     loaded = load(tmp_path, files)
     assert sorted(where(tmp_path, p) for p in loaded.errors()) == sorted(expected)
 
@@ -402,8 +426,8 @@ def test_ambiguous_fall_back_time_is_a_warning(tmp_path: Path) -> None:
         (
             "queue/q.yaml:2:17",
             "warning",
-            "2027-11-07 01:30 happens twice in America/New_York (clocks go back that night); the post goes out"
-            " at the first (hint: pick a time outside 01:00-02:00 to be clear)",
+            "2027-11-07 01:30 happens twice in America/New_York (clocks go back that night);"
+            " the post goes out at the first (hint: pick a time outside 01:00-02:00 to be clear)",
         )
     ]
     assert loaded.schedules.queue[0].at.utcoffset() is not None
@@ -435,7 +459,10 @@ def test_accessibility_findings_are_warnings_with_a_hint(tmp_path: Path, code: s
 def test_hashtags_in_the_hashtags_list_are_linted_too(tmp_path: Path) -> None:
     loaded = load(
         tmp_path,
-        {"schedules/awareness/a.yaml": OBS.format(when="May 1", text="hi") + "    hashtags: [endseclusion]\n"},
+        {
+            "schedules/awareness/a.yaml": OBS.format(when="May 1", text="hi")
+            + "    hashtags: [endseclusion]\n"
+        },
     )
     assert [(where(tmp_path, p), p.severity, p.code) for p in loaded.problems] == [
         ("awareness/a.yaml:6:16", "warning", "hashtag-case")
@@ -498,11 +525,47 @@ def test_mutated_real_schedules_never_raise(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ X length bound is safe
 
 PIECES = [
-    "a", "Z", " ", ".", "é", "e\u0301", "日", "\u2019", "\u2014", "\u2026", "\n", "\r\n", "#", "1", "*",
-    "\u00a9", "\u00ae", "\ufe0f", "\u20e3", "\u200d", "\U0001f389", "\U0001f468\u200d\U0001f469\u200d\U0001f467",
-    "\U0001f1fa\U0001f1f8", "\U0001f44d\U0001f3fd", "1\ufe0f\u20e3", "#\u20e3", "\u203c", "\u2122",
-    "https://endseclusion.org/", "endseclusion.org", "t.co", "a.b.co/x?y=1", "e.g.", "example.com.",
-    "日本語.jp", "http://xn--wgv71a119e.jp", "www.un.org/en", "@aasr", "#EndSeclusion", "рф.рф", "Ab.cd",
+    "a",
+    "Z",
+    " ",
+    ".",
+    "é",
+    "e\u0301",
+    "日",
+    "\u2019",
+    "\u2014",
+    "\u2026",
+    "\n",
+    "\r\n",
+    "#",
+    "1",
+    "*",
+    "\u00a9",
+    "\u00ae",
+    "\ufe0f",
+    "\u20e3",
+    "\u200d",
+    "\U0001f389",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\U0001f1fa\U0001f1f8",
+    "\U0001f44d\U0001f3fd",
+    "1\ufe0f\u20e3",
+    "#\u20e3",
+    "\u203c",
+    "\u2122",
+    "https://endseclusion.org/",
+    "endseclusion.org",
+    "t.co",
+    "a.b.co/x?y=1",
+    "e.g.",
+    "example.com.",
+    "日本語.jp",
+    "http://xn--wgv71a119e.jp",
+    "www.un.org/en",
+    "@aasr",
+    "#EndSeclusion",
+    "рф.рф",
+    "Ab.cd",
 ]
 
 
@@ -518,14 +581,16 @@ def test_x_length_bound_never_undercounts_twitter_text(pieces: list[str]) -> Non
 def test_x_length_bound_is_exact_for_plain_text_and_close_with_a_link() -> None:
     from bot.textlen import x_length
 
-    plain = "Children with disabilities have the right to learn safely, free from restraint and seclusion, eh?"
+    plain = (
+        "Children with disabilities have the right to learn safely, free from restraint and seclusion, eh?"
+    )
     assert x_length_bound(plain) == x_length(plain)
     linked = plain + "\n\nhttps://endseclusion.org/resources/sample-letters/\n#EndSeclusion"
     assert x_length(linked) < x_length_bound(linked) <= x_length(linked) + 19 + 31
 
 
 def test_only_copyright_and_registered_are_emoji_among_light_characters() -> None:
-    """The bound counts every light character as 1 except these two: check that against twitter-text's data."""
+    """The bound counts every light character as 1 except these two: checked against twitter-text's data."""
     from twitter_text.regexp.emoji import emoji, emoji_list
 
     light = [
@@ -552,8 +617,6 @@ def test_every_top_level_domain_starts_with_a_letter() -> None:
 
 
 def test_longest_date_is_the_longest_human_date() -> None:
-    lengths = {
-        len(human_date(date(2026, m, d))) for m in range(1, 13) for d in (1, 9, 10, 28)
-    }
+    lengths = {len(human_date(date(2026, m, d))) for m in range(1, 13) for d in (1, 9, 10, 28)}
     assert max(lengths) == len(LONGEST_DATE)
     assert unicodedata.is_normalized("NFC", LONGEST_DATE)

@@ -22,20 +22,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import regex
-from atproto_client import Client, models
-from atproto_client.client.session import Session, SessionEvent
-from atproto_client.exceptions import (
+
+# The atproto SDK ships no type information (no py.typed), so its names are Any to mypy.
+from atproto_client import Client, models  # type: ignore[import-untyped]
+from atproto_client.client.session import Session, SessionEvent  # type: ignore[import-untyped]
+from atproto_client.exceptions import (  # type: ignore[import-untyped]
     BadRequestError,
     LoginRequiredError,
     ModelError,
     RequestErrorBase,
 )
-from atproto_client.models.utils import get_response_model
-from atproto_client.request import Request
-from atproto_client.utils import facet_detection
-from atproto_core.exceptions import AtProtocolError
-from atproto_server.exceptions import InvalidTokenError
+from atproto_client.models.utils import get_response_model  # type: ignore[import-untyped]
+from atproto_client.request import Request  # type: ignore[import-untyped]
+from atproto_client.utils import facet_detection  # type: ignore[import-untyped]
+from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
+from atproto_server.exceptions import InvalidTokenError  # type: ignore[import-untyped]
 
 from bot.errors import (
     AuthError,
@@ -49,13 +50,12 @@ from bot.images import prepare_image
 from bot.linkcard import LinkCard, fetch_card
 from bot.models import BlueskyCredentials, Image, Post, Receipt
 from bot.publishers.base import SessionStore
+from bot.textlen import BLUESKY_LIMIT, BLUESKY_MAX_BYTES, bluesky_length
 
 log = logging.getLogger(__name__)
 
 NETWORK = "bluesky"
 POST_COLLECTION = "app.bsky.feed.post"
-MAX_GRAPHEMES = 300
-MAX_TEXT_BYTES = 3000
 MAX_BLOB_BYTES = 1_000_000
 MAX_IMAGES = 4
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -117,7 +117,7 @@ class BlueskyPublisher:
     """Posts to one Bluesky account. Not thread-safe: the service publishes one post at a time."""
 
     network = NETWORK
-    limit = MAX_GRAPHEMES
+    limit = BLUESKY_LIMIT
     dry_run = False
 
     def __init__(
@@ -157,16 +157,16 @@ class BlueskyPublisher:
 
     def measure(self, text: str) -> int:
         """Bluesky counts graphemes (an emoji with modifiers is one)."""
-        return len(regex.findall(r"\X", text))
+        return bluesky_length(text)
 
     def publish(self, post: Post) -> Receipt:
         length = self.measure(post.text)
         if length > self.limit:
             raise RejectedError(f"post {post.key} is {length} graphemes, over {self.limit}", network=NETWORK)
         size = len(post.text.encode())
-        if size > MAX_TEXT_BYTES:
+        if size > BLUESKY_MAX_BYTES:
             raise RejectedError(
-                f"post {post.key} is {size} UTF-8 bytes, over {MAX_TEXT_BYTES}", network=NETWORK
+                f"post {post.key} is {size} UTF-8 bytes, over {BLUESKY_MAX_BYTES}", network=NETWORK
             )
         if len(post.images) > MAX_IMAGES:
             raise RejectedError(
