@@ -82,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="print a JSON array")
     fmt.add_argument("--ics", action="store_true", help="print an iCalendar file to subscribe to")
 
+    p = sub.add_parser(
+        "changes",
+        help="Markdown preview of the posts a pull request adds, alters or removes",
+        description="Compare the schedules with a base copy (e.g. a checkout of the target branch) and "
+        "print Markdown, for a GitHub job summary: every post added or altered in the next N days with its "
+        "next dates and its text, length and limit per network, then the removed posts.",
+    )
+    schedules_args(p)
+    p.add_argument("--base", required=True, metavar="DIR", help="the schedules folder to compare with")
+    p.add_argument("--days", type=_positive, default=400, metavar="N", help="days to look ahead (default: 400)")
+    p.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)")
+
     p = sub.add_parser("post", help="publish one post now",
                        description="Publish one post now through the same composer and adapters. Networks without "
                        "credentials (or all, with --dry-run) print what would be sent. On a refusal (rate limit, "

@@ -1,6 +1,7 @@
 """What each CLI command does, in a few lines each: load, call the library, print.
 
-Only the publishing commands import ``bot.runtime`` (ledger, publishers, service); the read-only ones stay light.
+Only the publishing commands import ``bot.runtime`` (ledger, publishers, service); the read-only ones stay
+light.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot import config
-from bot.errors import ConfigError
 
-EXIT_OK, EXIT_INVALID = 0, 1
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def _print_json(data: Any) -> None:
@@ -32,7 +32,9 @@ def _report_problems(loaded: config.Loaded) -> None:
     for problem in errors:
         print(problem.format(), file=sys.stderr)
     if errors:
-        print(f"({len(errors)} problem(s): the items concerned are left out; run `validate`)", file=sys.stderr)
+        print(
+            f"({len(errors)} problem(s): the items concerned are left out; run `validate`)", file=sys.stderr
+        )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -40,21 +42,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = loaded.problems
     errors = loaded.errors(strict=args.strict)
     if args.json:
-        _print_json([
-            {"file": p.file, "line": p.line, "column": p.column,
-             "severity": "error" if p.is_error(strict=args.strict) else "warning",
-             "message": p.message, "hint": p.hint, "code": p.code}
-            for p in problems
-        ])
+        _print_json(
+            [
+                {
+                    "file": p.file,
+                    "line": p.line,
+                    "column": p.column,
+                    "severity": "error" if p.is_error(strict=args.strict) else "warning",
+                    "message": p.message,
+                    "hint": p.hint,
+                    "code": p.code,
+                }
+                for p in problems
+            ]
+        )
     else:
         for problem in problems:
             print(problem.format(strict=args.strict))
         s = loaded.schedules
         warnings = len(problems) - len(errors)
         verdict = "valid" if not errors else "INVALID"
-        print(f"{verdict}: {loaded.files} file(s), {len(s.observances)} observance(s), {len(s.queue)} queued and "
-              f"{len(s.recurring)} recurring post(s); {len(errors)} error(s), {warnings} warning(s)",
-              file=sys.stderr if errors else sys.stdout)
+        print(
+            f"{verdict}: {loaded.files} file(s), {len(s.observances)} observance(s), {len(s.queue)} queued"
+            f" and {len(s.recurring)} recurring post(s); {len(errors)} error(s), {warnings} warning(s)",
+            file=sys.stderr if errors else sys.stdout,
+        )
     return EXIT_INVALID if errors else EXIT_OK
 
 
@@ -62,17 +74,22 @@ def _today(loaded: config.Loaded) -> date:
     return datetime.now(loaded.schedules.settings.timezone).date()
 
 
+def _usage(command: str, message: str) -> int:
+    print(f"aasr-bot {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_upcoming(args: argparse.Namespace) -> int:
     from bot.planner import day_window, due_between
     from bot.preview import format_due, render_due
 
     loaded = _load(args)
-    _report_problems(loaded)
     settings = loaded.schedules.settings
     first = args.start or _today(loaded)
     last = args.end or first + timedelta(days=(args.days or 30) - 1)
     if last < first:
-        raise ConfigError(f"--to {last} is before --from {first}")
+        return _usage("upcoming", f"--to {last} is before --from {first}")
+    _report_problems(loaded)
     start, end = day_window(first, last, settings.timezone)
     entries = [render_due(due, settings.networks) for due in due_between(loaded.schedules, start, end)]
     if args.json:
@@ -90,7 +107,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     from bot.preview import calendar_entries, calendar_ics
 
     if not 1900 <= args.year <= 9998:
-        raise ConfigError(f"--year {args.year} is out of range", hint="use a year between 1900 and 9998")
+        return _usage("calendar", f"--year {args.year} is out of range: use a year between 1900 and 9998")
     loaded = _load(args)
     _report_problems(loaded)
     entries = calendar_entries(loaded.schedules, args.year)
@@ -104,6 +121,30 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             span = e["start"] if e["start"] == e["end"] else f"{e['start']} to {e['end']}"
             print(f"{span:<26} {e['name']}  ({e['file']})")
         print(f"{len(entries)} observance(s) in {args.year}")
+    return EXIT_OK
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    """Markdown for a pull request's job summary: the posts it adds, alters or removes in the next N days."""
+    from bot.planner import day_window, due_between
+    from bot.preview import changes, changes_markdown, render_due
+
+    base_root = config.schedules_dir(args.base)
+    if not base_root.is_dir():
+        return _usage("changes", f"--base {args.base} is not a folder")
+    current = _load(args)
+    base = config.load_schedules(base_root, config.content_dir(None, base_root))
+    settings = current.schedules.settings
+    first = args.start or _today(current)
+    last = first + timedelta(days=args.days - 1)
+    start, end = day_window(first, last, settings.timezone)
+
+    def entries(loaded: config.Loaded) -> list[dict[str, Any]]:
+        found = due_between(loaded.schedules, start, end)
+        return [render_due(due, loaded.schedules.settings.networks) for due in found]
+
+    found = changes(entries(base), entries(current))
+    print(changes_markdown(found, first, last, problems=len(current.errors())), end="")
     return EXIT_OK
 
 

@@ -1,22 +1,33 @@
-"""What `upcoming` and `calendar` show: due posts rendered per network, observance dates as JSON or iCalendar."""
+"""What `upcoming`, `calendar` and `changes` show: due posts rendered per network, observance dates as JSON or
+iCalendar, and the posts a pull request adds, alters or removes (Markdown for a CI job summary)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.compose import compose
-from bot.config import Schedules
+from bot.config import Schedules, measure
 from bot.models import Due
+
+MAX_DATES_SHOWN = 6
 
 
 def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
+    """One due post as a JSON-ready dict: when, what, and the exact text, length and limit per network."""
+    from bot.compose import compose, render
+    from bot.textlen import LIMITS
+
     posts = {}
-    for network in networks:
-        post = compose(due.draft, network, due_at=due.at)
-        posts[network] = {"text": post.text, "length": post.length, "limit": post.limit}
     draft = due.draft
+    for network in networks:
+        if draft.fit:  # machine text is shortened to fit; compose owns that
+            post = compose(draft, network, due_at=due.at)
+            text, length = post.text, post.length
+        else:
+            text = render(draft, network)
+            length = measure(network, text)
+        posts[network] = {"text": text, "length": length, "limit": LIMITS[network]}
     return {
         "at": due.at.isoformat(timespec="seconds"),
         "key": draft.key,
@@ -50,15 +61,17 @@ def calendar_entries(schedules: Schedules, year: int) -> list[dict[str, Any]]:
         span = schedules.rules[obs.id].span(year)
         if span is None:
             continue
-        out.append({
-            "id": obs.id,
-            "name": obs.name,
-            "when": obs.when,
-            "file": obs.file,
-            "source": obs.source,
-            "start": span.start.isoformat(),
-            "end": span.end.isoformat(),
-        })
+        out.append(
+            {
+                "id": obs.id,
+                "name": obs.name,
+                "when": obs.when,
+                "file": obs.file,
+                "source": obs.source,
+                "start": span.start.isoformat(),
+                "end": span.end.isoformat(),
+            }
+        )
     out.sort(key=lambda e: (e["start"], e["name"]))
     return out
 
@@ -92,3 +105,110 @@ def _stamp(year: int) -> Any:
     from datetime import UTC, datetime
 
     return datetime(year, 1, 1, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------------------------------------- changes
+
+
+def _identity(key: str) -> str:
+    """The post a ledger key is an occurrence of: awareness/<id>/<n>, queue/<id> or recurring/<id>."""
+    parts = key.split("/")
+    if parts[0] == "awareness" and len(parts) == 4:
+        return f"awareness/{parts[1]}/{parts[3]}"
+    if parts[0] == "recurring" and len(parts) == 3:
+        return f"recurring/{parts[1]}"
+    return key
+
+
+def _content(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """What a reader of the post would see, and when (not which file it came from)."""
+    posts = tuple((n, p["text"]) for n, p in sorted(entry["posts"].items()))
+    images = tuple((i["file"].rsplit("/", 1)[-1], i["alt"]) for i in entry["images"])
+    return entry["at"], posts, images
+
+
+def changes(base: list[dict[str, Any]], current: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Posts (grouped by identity) that ``current`` adds, alters or removes compared with ``base``.
+
+    Each group is ``{"identity", "kind", "name", "file", "entries"}``; entries are the occurrences that differ
+    (for removed posts: the base's). Occurrences are matched by ledger key; a post whose occurrences moved (a
+    new cron rule) is reported once, as changed.
+    """
+    old = {e["key"]: e for e in base}
+    new = {e["key"]: e for e in current}
+    old_ids = {_identity(k) for k in old}
+    new_ids = {_identity(k) for k in new}
+    groups: dict[str, dict[str, Any]] = {}
+
+    def add(kind: str, entry: dict[str, Any]) -> None:
+        ident = _identity(entry["key"])
+        group = groups.setdefault(
+            ident,
+            {"identity": ident, "kind": kind, "name": entry["name"], "file": entry["file"], "entries": []},
+        )
+        group["entries"].append(entry)
+
+    for key, entry in new.items():
+        if key not in old or _content(old[key]) != _content(entry):
+            add("added" if _identity(key) not in old_ids else "changed", entry)
+    for key, entry in old.items():
+        ident = _identity(key)
+        if key not in new and ident not in new_ids:
+            add("removed", entry)
+        elif key not in new and ident not in groups:
+            # Same post, fewer occurrences (e.g. an end date moved earlier): it changed.
+            add("changed", new[next(k for k in new if _identity(k) == ident)])
+    out: dict[str, list[dict[str, Any]]] = {"added": [], "changed": [], "removed": []}
+    for group in sorted(groups.values(), key=lambda g: (g["entries"][0]["at"], g["identity"])):
+        out[group["kind"]].append(group)
+    return out
+
+
+def _fence(text: str) -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}text\n{text}\n{ticks}"
+
+
+def _when(at: str) -> str:
+    return f"{datetime.fromisoformat(at):%a %Y-%m-%d %H:%M}"
+
+
+def changes_markdown(
+    found: dict[str, list[dict[str, Any]]], first: date, last: date, problems: int = 0
+) -> str:
+    """A GitHub job summary: per post, its next dates and its text per network with length and limit."""
+    counts = {kind: len(groups) for kind, groups in found.items()}
+    lines = [f"## Scheduled posts changed by this pull request ({first} to {last})", ""]
+    if problems:
+        lines += [
+            f"**{problems} problem(s) in the schedules**: run `python -m bot validate` to see them.",
+            "",
+        ]
+    if not any(counts.values()):
+        lines.append("No post in this window is added, changed or removed.")
+        return "\n".join(lines) + "\n"
+    lines += [f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed.", ""]
+    titles = {"added": "Added", "changed": "Changed", "removed": "Removed"}
+    for kind in ("added", "changed", "removed"):
+        for group in found[kind]:
+            entries = group["entries"]
+            lines.append(f"### {titles[kind]}: {group['name']} (`{group['file']}`)")
+            lines.append("")
+            shown = ", ".join(_when(e["at"]) for e in entries[:MAX_DATES_SHOWN])
+            more = f" and {len(entries) - MAX_DATES_SHOWN} more" if len(entries) > MAX_DATES_SHOWN else ""
+            lines.append(f"{'Was due' if kind == 'removed' else 'Next'}: {shown}{more}")
+            lines.append("")
+            if kind == "removed":
+                continue
+            for network, post in entries[0]["posts"].items():
+                verdict = "fits" if post["length"] <= post["limit"] else "**TOO LONG**"
+                lines.append(f"**{network}**: {post['length']}/{post['limit']} ({verdict})")
+                lines.append("")
+                lines.append(_fence(post["text"]))
+                lines.append("")
+            for image in entries[0]["images"]:
+                lines.append(f"Image `{image['file'].rsplit('/', 1)[-1]}`, alt text: {image['alt']}")
+                lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

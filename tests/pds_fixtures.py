@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import secrets
+import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -114,13 +115,25 @@ def _read_lines(stream: Any, lines: queue.Queue[str]) -> None:
         lines.put(line)
 
 
-@pytest.fixture(scope="session")
-def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPds]:
-    if not NODE.exists() or not (PDS_DIR / "node_modules" / "@atproto" / "pds").is_dir():
-        pytest.skip(
-            "the local Bluesky PDS is not installed: run `bash tests/pds/install.sh` (needs the npm registry)"
-        )
-    data = tmp_path_factory.mktemp("pds")
+class PdsUnavailable(Exception):
+    """The PDS can't run here (no Node/npm); tests skip with this message."""
+
+
+def ensure_installed() -> None:
+    """Install the pinned PDS on first use, so the README's test command works on a fresh machine."""
+    if NODE.exists() and (PDS_DIR / "node_modules" / "@atproto" / "pds").is_dir():
+        return
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        raise PdsUnavailable("Node and npm are needed for the local Bluesky PDS tests (install nodejs and npm)")
+    result = subprocess.run(["bash", str(PDS_DIR / "install.sh")], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"bash tests/pds/install.sh failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+@contextmanager
+def running_pds(data: Path) -> Iterator[LocalPds]:
+    """Start the real PDS (installing it first if needed), create an account, stop it afterwards."""
+    ensure_installed()
     log_path = data / "server.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
@@ -140,13 +153,13 @@ def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPds]:
             try:
                 line = lines.get(timeout=START_TIMEOUT)
             except queue.Empty:
-                pytest.fail(
+                raise RuntimeError(
                     f"the local PDS did not start in {START_TIMEOUT:.0f} s: {log_path.read_text()[-2000:]}"
-                )
+                ) from None
             if line.startswith("READY "):
                 ports = json.loads(line.removeprefix("READY "))
             elif proc.poll() is not None:
-                pytest.fail(f"the local PDS exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"the local PDS exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
         direct = f"http://127.0.0.1:{ports['pds']}"
         handle, password = "aasr-bot.test", secrets.token_urlsafe(16)
         account = httpx.post(
@@ -183,6 +196,21 @@ def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPds]:
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPds]:
+    try:
+        manager = running_pds(tmp_path_factory.mktemp("pds"))
+        pds = manager.__enter__()
+    except PdsUnavailable as exc:
+        pytest.skip(str(exc))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield pds
+    finally:
+        manager.__exit__(None, None, None)
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import LONGEST_DATE, Loaded, load_schedules, x_length_bound
+from bot.config import LONGEST_DATE, Loaded, fits, load_schedules, measure, x_length_fast
 from bot.planner import human_date
 from bot.problems import Problem
 
@@ -522,98 +522,62 @@ def test_mutated_real_schedules_never_raise(tmp_path: Path) -> None:
         load_schedules(root, tmp_path / "content", today=TODAY)
 
 
-# ------------------------------------------------------------------------------ X length bound is safe
+# --------------------------------------------------------------------------- X length fast path is exact
 
 PIECES = [
-    "a",
-    "Z",
-    " ",
-    ".",
-    "é",
-    "e\u0301",
-    "日",
-    "\u2019",
-    "\u2014",
-    "\u2026",
-    "\n",
-    "\r\n",
-    "#",
-    "1",
-    "*",
-    "\u00a9",
-    "\u00ae",
-    "\ufe0f",
-    "\u20e3",
-    "\u200d",
-    "\U0001f389",
-    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
-    "\U0001f1fa\U0001f1f8",
-    "\U0001f44d\U0001f3fd",
-    "1\ufe0f\u20e3",
-    "#\u20e3",
-    "\u203c",
-    "\u2122",
-    "https://endseclusion.org/",
-    "endseclusion.org",
-    "t.co",
-    "a.b.co/x?y=1",
-    "e.g.",
-    "example.com.",
-    "日本語.jp",
-    "http://xn--wgv71a119e.jp",
-    "www.un.org/en",
-    "@aasr",
-    "#EndSeclusion",
-    "рф.рф",
-    "Ab.cd",
-]
+    *"aZ .#1*\n",
+    "\r\n", "\r", "é", "e\u0301", "日", "\u2019", "\u2014", "\u2026", "\u00a0", "\u0301", "\u1100",
+    "\u00a9", "\u00ae", "\ufe0f", "\u20e3", "\u200d", "\u203c", "\u2122", "\U0001f389",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1fa\U0001f1f8", "\U0001f44d\U0001f3fd",
+    "1\ufe0f\u20e3", "#\u20e3", "https://endseclusion.org/", "endseclusion.org", "t.co",
+    "https://t.co/abc", "a.b.co/x?y=1",
+    "e.g.", "example.com.", "日本語.jp", "http://xn--wgv71a119e.jp", "www.un.org/en", "@aasr",
+    "#EndSeclusion", "рф.рф", "Ab.cd", "(https://a.org/x_(y))",
+    "https://endseclusion.org/\u00e9t\u00e9", "\U00020000",
+]  # fmt: skip
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=80))
-def test_x_length_bound_never_undercounts_twitter_text(pieces: list[str]) -> None:
+def test_x_length_fast_is_exactly_twitter_text_or_declines(pieces: list[str]) -> None:
     from bot.textlen import x_length
 
     text = "".join(pieces)
-    assert x_length_bound(text) >= x_length(text)
+    fast = x_length_fast(text)
+    assert fast is None or fast == x_length(text)
+    assert measure("x", text) == x_length(text)
+    assert fits("x", text) == (x_length(text) <= 280)
 
 
-def test_x_length_bound_is_exact_for_plain_text_and_close_with_a_link() -> None:
+def test_x_length_fast_handles_the_shipped_posts() -> None:
+    """Every shipped post, as rendered, takes the fast path and gets twitter-text's exact count."""
+    from bot.compose import render
+    from bot.planner import day_window, due_between
     from bot.textlen import x_length
 
-    plain = (
-        "Children with disabilities have the right to learn safely, free from restraint and seclusion, eh?"
-    )
-    assert x_length_bound(plain) == x_length(plain)
-    linked = plain + "\n\nhttps://endseclusion.org/resources/sample-letters/\n#EndSeclusion"
-    assert x_length(linked) < x_length_bound(linked) <= x_length(linked) + 19 + 31
+    shipped = Path(__file__).resolve().parents[1]
+    loaded = load_schedules(shipped / "schedules", shipped / "content", today=TODAY)
+    start, end = day_window(date(2027, 1, 1), date(2027, 12, 31), loaded.schedules.settings.timezone)
+    texts = [render(due.draft, "x") for due in due_between(loaded.schedules, start, end)]
+    assert len(texts) > 40
+    assert [x_length_fast(t) for t in texts] == [x_length(t) for t in texts]
 
 
-def test_only_copyright_and_registered_are_emoji_among_light_characters() -> None:
-    """The bound counts every light character as 1 except these two: checked against twitter-text's data."""
-    from twitter_text.regexp.emoji import emoji, emoji_list
+def test_emoji_properties_cover_every_twitter_text_emoji() -> None:
+    """The fast path declines any text with an emoji character; check the properties against the library."""
+    from twitter_text.regexp.emoji import emoji_list, single_codepoint_emoji_ranges
 
-    light = [
-        c for c in range(0x2048) if c <= 4351 or 8192 <= c <= 8205 or 8208 <= c <= 8223 or 8242 <= c <= 8247
-    ]
-    lone = {chr(c) for c in light if emoji.fullmatch(chr(c))}
-    assert lone == {"\u00a9", "\u00ae"}
-    singles = {e.codepoint for e in emoji_list if " " not in e.codepoint}
-    assert {int(c, 16) for c in singles} & set(light) == {0xA9, 0xAE}
+    from bot.config import _X_EMOJI_PART
 
+    def part(code: int) -> bool:
+        return _X_EMOJI_PART.fullmatch(chr(code)) is not None
 
-def test_every_top_level_domain_starts_with_a_letter() -> None:
-    """The bound finds URLs by a dot before a letter: twitter-text's domain lists must all start with one."""
-    import re
-
-    from twitter_text.regexp.valid_cctld import valid_cctld
-    from twitter_text.regexp.valid_gtld import valid_gtld
-
-    for pattern in (valid_gtld.pattern, valid_cctld.pattern):
-        body = pattern[pattern.index("(?:(?:") + 6 : pattern.index(")(?=")]
-        names = body.split("|")
-        assert len(names) > 200
-        assert all(re.match(r"[^\W\d_]", name) for name in names), [n for n in names if not n[:1].isalpha()]
+    for low, high in single_codepoint_emoji_ranges:  # the library's single-character class, exactly
+        assert all(part(code) for code in range(low, high + 1)), (hex(low), hex(high))
+    for entry in emoji_list:  # the library's multi-character alternatives
+        codes = [int(c, 16) for c in entry.codepoint.split()]
+        assert any(part(code) for code in codes), entry
+    assert not any(part(ord(ch)) for ch in "0123456789#* a.é日\u2019")
 
 
 def test_longest_date_is_the_longest_human_date() -> None:

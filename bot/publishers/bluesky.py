@@ -145,7 +145,8 @@ class BlueskyPublisher:
             timeout=timeout, headers={"User-Agent": "aasr-bot (+https://endseclusion.org)"}
         )
         self._client: Client | None = None
-        self._from_store = False
+        self._logins = 0
+        """Password logins so far (each is a rate-limited createSession)."""
         self._handle = creds.handle
         self._did: str | None = None
 
@@ -253,7 +254,7 @@ class BlueskyPublisher:
                 client.request.close()
                 log.warning("the stored Bluesky session of @%s is unreadable; logging in", self._creds.handle)
             else:
-                self._client, self._from_store = client, True
+                self._client = client
                 return client
         return self._login()
 
@@ -267,18 +268,24 @@ class BlueskyPublisher:
         except (AtProtocolError, httpx.HTTPError) as exc:
             client.request.close()
             raise self._map(exc, f"log in as @{self._creds.handle}") from None
-        self._client, self._from_store = client, False
+        self._client = client
+        self._logins += 1
         return client
 
     def _call(self, action: Callable[[Client], T], what: str) -> T:
-        """Run ``action`` with a live session; a stored session that no longer works is replaced once."""
+        """Run ``action`` with a live session; a session that stopped working is replaced by one new login.
+
+        Not when the session was made by logging in during this very call: then the password itself is refused
+        and a second createSession would only spend the rate limit.
+        """
+        logins = self._logins
         client = self._connect()
         try:
             return action(client)
         except (AtProtocolError, httpx.HTTPError) as exc:
-            if not (self._from_store and _is_session_problem(exc)):
+            if self._logins != logins or not _is_session_problem(exc):
                 raise self._map(exc, what) from None
-            log.info("the stored Bluesky session of @%s has expired; logging in again", self._creds.handle)
+            log.info("the Bluesky session of @%s no longer works; logging in again", self._creds.handle)
         client = self._login()
         try:
             return action(client)
