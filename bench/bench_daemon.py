@@ -46,19 +46,39 @@ def main() -> int:
         settings = root / "schedules" / "settings.yaml"
         text = settings.read_text()
         settings.write_text(text.replace("url: https://endseclusion.org/feed/", "url: null"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))}
-        env.update({
-            "BOT_DB": str(root / "ledger.sqlite3"), "BOT_SCHEDULES": str(root / "schedules"),
-            "BOT_CONTENT": str(root / "content"), "LOG_LEVEL": "INFO", "PYTHONPATH": str(REPO),
-            "X_API_KEY": "bench", "X_API_SECRET": "bench", "X_ACCESS_TOKEN": "bench",
-            "X_ACCESS_TOKEN_SECRET": "bench", "X_API_BASE_URL": "http://127.0.0.1:9",
-            "BLUESKY_HANDLE": "bench.test", "BLUESKY_APP_PASSWORD": "bench", "BLUESKY_SERVICE": "http://127.0.0.1:9",
-            # A quiet instant for the pass at start-up: nothing of the calendar is due within the grace period.
-            "BOT_NOW": "2026-08-20T03:00:00-04:00",
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))
+        }
+        env.update(
+            {
+                "BOT_DB": str(root / "ledger.sqlite3"),
+                "BOT_SCHEDULES": str(root / "schedules"),
+                "BOT_CONTENT": str(root / "content"),
+                "LOG_LEVEL": "INFO",
+                "PYTHONPATH": str(REPO),
+                "X_API_KEY": "bench",
+                "X_API_SECRET": "bench",
+                "X_ACCESS_TOKEN": "bench",
+                "X_ACCESS_TOKEN_SECRET": "bench",
+                "X_API_BASE_URL": "http://127.0.0.1:9",
+                "BLUESKY_HANDLE": "bench.test",
+                "BLUESKY_APP_PASSWORD": "bench",
+                "BLUESKY_SERVICE": "http://127.0.0.1:9",
+                # A quiet instant for the pass at start-up: nothing of the calendar is due within the grace period.
+                "BOT_NOW": "2026-08-20T03:00:00-04:00",
+            }
+        )
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=root, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stderr is not None
         banner = []
         for line in proc.stderr:
@@ -79,15 +99,25 @@ def main() -> int:
         proc.terminate()
         proc.wait(timeout=30)
         print(f"start-up to 'running': {startup:.2f} s")
-        print(f"idle CPU over {t1 - t0:.0f} s: {cpu1 - cpu0:.3f} CPU-seconds ({100 * (cpu1 - cpu0) / (t1 - t0):.3f} %)")
+        print(
+            f"idle CPU over {t1 - t0:.0f} s: {cpu1 - cpu0:.3f} CPU-seconds ({100 * (cpu1 - cpu0) / (t1 - t0):.3f} %)"
+        )
         print(f"resident memory: {rss_start:.1f} MB after start-up, peak {peak:.1f} MB (target < 120 MB)")
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "import resource, tweepy, atproto, bot.publishers.x, bot.publishers.bluesky;"
-         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
-        capture_output=True, text=True, cwd=REPO, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import resource, tweepy, atproto, bot.publishers.x, bot.publishers.bluesky;"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
     )
-    print(f"for scale: a bare python importing tweepy + atproto + both adapters peaks at {float(probe.stdout):.1f} MB")
+    print(
+        f"for scale: a bare python importing tweepy + atproto + both adapters peaks at {float(probe.stdout):.1f} MB"
+    )
     return 0
 
 

@@ -2,8 +2,8 @@
 
 Generates N awareness observances (every form of the `when` grammar, one or two posts each, some with links,
 hashtags, per-network variants and emoji) into a temporary schedules folder, then times each command as a
-subprocess (wall clock, best of 3: what a maintainer waits for) and in-process (the library calls alone, without
-interpreter start-up and imports). Also times `validate` of the shipped schedules.
+subprocess (wall clock, best of 3: what a maintainer waits for) and in-process (the library calls alone,
+without interpreter start-up and imports). Also times `validate` of the shipped schedules.
 
     python bench/bench_schedules.py                 # N = 500, 1000, 2000, 5000
     python bench/bench_schedules.py 100 300         # other sizes
@@ -11,6 +11,7 @@ interpreter start-up and imports). Also times `validate` of the shipped schedule
 
 from __future__ import annotations
 
+import calendar
 import subprocess
 import sys
 import tempfile
@@ -20,8 +21,8 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-MONTHS = ("January February March April May June July August September October November December").split()
-DAYS = ("Monday Tuesday Wednesday Thursday Friday Saturday Sunday").split()
+MONTHS = tuple(calendar.month_name[1:])
+DAYS = tuple(calendar.day_name)
 ORDINALS = ("first", "second", "third", "fourth", "last")
 FROM = "2027-01-01"
 YEAR = 2027
@@ -48,8 +49,9 @@ def when_rule(i: int) -> str:
 
 def observance(i: int) -> str:
     post = (
-        f"  - text: >-\n      Observance number {i} of the benchmark: children learn best when they feel safe, "
-        "and every school can\n      support them without restraint or seclusion. {name} starts on {date}.\n"
+        f"  - text: >-\n      Observance number {i} of the benchmark: children learn best when they feel"
+        " safe, and every school can\n      support them without restraint or seclusion."
+        " {name} starts on {date}.\n"
     )
     if i % 3 == 0:
         post += "    link: https://endseclusion.org/resources/sample-letters/\n    hashtags: [EndSeclusion]\n"

@@ -54,7 +54,8 @@ def write_schedules(root: Path, n: int, tag: str) -> None:
     schedules = root / "schedules"
     (schedules / "queue").mkdir(parents=True)
     (root / "content").mkdir()
-    (schedules / "settings.yaml").write_text(textwrap.dedent("""\
+    (schedules / "settings.yaml").write_text(
+        textwrap.dedent("""\
         timezone: America/New_York
         networks: [x, bluesky]
         feed:
@@ -62,9 +63,10 @@ def write_schedules(root: Path, n: int, tag: str) -> None:
         x:
           daily_post_cap: 1000
           monthly_budget_usd: 1000
-        """))
+        """)
+    )
     posts = "".join(
-        f"  - id: bench-{tag}-{i}\n    at: \"2026-12-03 10:00\"\n"
+        f'  - id: bench-{tag}-{i}\n    at: "2026-12-03 10:00"\n'
         f"    text: Bot benchmark post {i} of round {tag}.\n    hashtags: [EndSeclusion]\n"
         for i in range(n)
     )
@@ -72,17 +74,31 @@ def write_schedules(root: Path, n: int, tag: str) -> None:
 
 
 def run_bot(root: Path, x: XStandIn, pds: LocalPds) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))}
-    env.update({
-        "BOT_DB": str(root / "ledger.sqlite3"), "BOT_SCHEDULES": str(root / "schedules"),
-        "BOT_CONTENT": str(root / "content"), "BOT_NOW": "2026-12-03T10:00:30-05:00", "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(REPO), "X_API_KEY": X_KEYS.consumer_key, "X_API_SECRET": X_KEYS.consumer_secret,
-        "X_ACCESS_TOKEN": X_KEYS.token, "X_ACCESS_TOKEN_SECRET": X_KEYS.token_secret, "X_API_BASE_URL": x.url,
-        "BLUESKY_SERVICE": pds.url, "BLUESKY_HANDLE": pds.handle, "BLUESKY_APP_PASSWORD": pds.password,
-    })
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))
+    }
+    env.update(
+        {
+            "BOT_DB": str(root / "ledger.sqlite3"),
+            "BOT_SCHEDULES": str(root / "schedules"),
+            "BOT_CONTENT": str(root / "content"),
+            "BOT_NOW": "2026-12-03T10:00:30-05:00",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(REPO),
+            "X_API_KEY": X_KEYS.consumer_key,
+            "X_API_SECRET": X_KEYS.consumer_secret,
+            "X_ACCESS_TOKEN": X_KEYS.token,
+            "X_ACCESS_TOKEN_SECRET": X_KEYS.token_secret,
+            "X_API_BASE_URL": x.url,
+            "BLUESKY_SERVICE": pds.url,
+            "BLUESKY_HANDLE": pds.handle,
+            "BLUESKY_APP_PASSWORD": pds.password,
+        }
+    )
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "bot", "tick"], env=env, cwd=root, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "tick"], env=env, cwd=root, capture_output=True, text=True, check=False
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"tick failed:\n{result.stderr[-3000:]}")
@@ -90,11 +106,18 @@ def run_bot(root: Path, x: XStandIn, pds: LocalPds) -> float:
 
 
 def run_bare(x: XStandIn, pds: LocalPds, n: int, tag: str) -> float:
-    code = BARE.format(ck=X_KEYS.consumer_key, cs=X_KEYS.consumer_secret, at=X_KEYS.token, ats=X_KEYS.token_secret)
+    code = BARE.format(
+        ck=X_KEYS.consumer_key, cs=X_KEYS.consumer_secret, at=X_KEYS.token, ats=X_KEYS.token_secret
+    )
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", code, x.url, pds.url, pds.handle, pds.password, str(n), tag, pds.did],
-                            capture_output=True, text=True, cwd=REPO, check=False,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-c", code, x.url, pds.url, pds.handle, pds.password, str(n), tag, pds.did],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"bare script failed:\n{result.stderr[-3000:]}")
@@ -125,13 +148,19 @@ def main() -> int:
             raise SystemExit("the X stand-in refused requests: " + "; ".join(x.errors[:3]))
     best_bot, best_bare = min(bot_times), min(bare_times)
     print(f"{n} posts to X and Bluesky, {args.rounds} rounds (process start to exit, best of rounds)")
-    print(f"  bot tick:     {best_bot:6.2f} s  ({1000 * best_bot / n:.0f} ms per post, both networks)"
-          f"   all: {', '.join(f'{t:.2f}' for t in bot_times)}")
-    print(f"  bare script:  {best_bare:6.2f} s  ({1000 * best_bare / n:.0f} ms per post)"
-          f"   all: {', '.join(f'{t:.2f}' for t in bare_times)}")
+    print(
+        f"  bot tick:     {best_bot:6.2f} s  ({1000 * best_bot / n:.0f} ms per post, both networks)"
+        f"   all: {', '.join(f'{t:.2f}' for t in bot_times)}"
+    )
+    print(
+        f"  bare script:  {best_bare:6.2f} s  ({1000 * best_bare / n:.0f} ms per post)"
+        f"   all: {', '.join(f'{t:.2f}' for t in bare_times)}"
+    )
     print(f"  ratio bot/bare: {best_bot / best_bare:.2f}x (target <= 1.25x)")
-    print(f"  requests per post: X {sum(x_requests) / len(x_requests):.2f}, "
-          f"Bluesky PDS {sum(pds_requests) / len(pds_requests):.2f} (includes the one login per process)")
+    print(
+        f"  requests per post: X {sum(x_requests) / len(x_requests):.2f}, "
+        f"Bluesky PDS {sum(pds_requests) / len(pds_requests):.2f} (includes the one login per process)"
+    )
     return 0
 
 

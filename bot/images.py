@@ -30,7 +30,9 @@ def prepare_image(path: Path, max_bytes: int, *, max_side: int = 4096) -> Prepar
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BotError(f"cannot read image {path}: {exc.strerror}", hint="check the path under content/") from exc
+        raise BotError(
+            f"cannot read image {path}: {exc.strerror}", hint="check the path under content/"
+        ) from exc
     try:
         with PILImage.open(io.BytesIO(raw)) as opened:
             fmt = opened.format or ""
@@ -40,7 +42,7 @@ def prepare_image(path: Path, max_bytes: int, *, max_side: int = 4096) -> Prepar
         raise BotError(f"{path} is not an image Pillow can read", hint="use PNG, JPEG, GIF or WebP") from exc
     if len(raw) <= max_bytes and fmt in MIME_BY_FORMAT and max(img.size) <= max_side:
         return PreparedImage(raw, MIME_BY_FORMAT[fmt], img.width, img.height)
-    keep_alpha = img.mode in ("RGBA", "LA", "P") and "transparency" in img.info or img.mode in ("RGBA", "LA")
+    keep_alpha = (img.mode in ("RGBA", "LA", "P") and "transparency" in img.info) or img.mode in ("RGBA", "LA")
     scale = min(1.0, max_side / max(img.size))
     quality = 88
     while True:

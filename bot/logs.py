@@ -8,7 +8,13 @@ from urllib.parse import urlsplit
 
 from bot import config
 
-SECRET_VARIABLES = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET", "BLUESKY_APP_PASSWORD")
+SECRET_VARIABLES = (
+    "X_API_KEY",
+    "X_API_SECRET",
+    "X_ACCESS_TOKEN",
+    "X_ACCESS_TOKEN_SECRET",
+    "BLUESKY_APP_PASSWORD",
+)
 
 
 def secret_values() -> list[str]:

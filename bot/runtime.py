@@ -104,8 +104,9 @@ def open_bot(args: argparse.Namespace, *, dry_run: bool, banner: bool = True) ->
             return fetch_feed(url, client, etag=etag, last_modified=modified)
 
         publishers = {c.network: c.publisher for c in choices}
-        service = Service(loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch,
-                          lease=lease())
+        service = Service(
+            loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch, lease=lease()
+        )
         try:
             yield Bot(loaded, ledger, choices, service)
         finally:
@@ -125,10 +126,18 @@ def tick(args: argparse.Namespace) -> int:
     setup_logging()
     with open_bot(args, dry_run=args.dry_run) as bot:
         report = bot.service.run_pass(now())
-    log.info("tick done: %d new ledger row(s); %s; sent %d, retrying %d, failed %d, skipped %d, waiting %d, "
-             "held %d", report.recorded, report.feed or "feed: not polled", report.count("sent"),
-             report.count("retrying"), report.count("failed"), report.count("skipped"), report.count("waiting"),
-             report.count("held"))
+    log.info(
+        "tick done: %d new ledger row(s); %s; sent %d, retrying %d, failed %d, skipped %d, waiting %d, "
+        "held %d",
+        report.recorded,
+        report.feed or "feed: not polled",
+        report.count("sent"),
+        report.count("retrying"),
+        report.count("failed"),
+        report.count("skipped"),
+        report.count("waiting"),
+        report.count("held"),
+    )
     return 1 if report.count("failed") else 0
 
 
@@ -148,8 +157,10 @@ def run_forever(args: argparse.Namespace) -> int:
 def post_now(args: argparse.Namespace) -> int:
     setup_logging(quiet=True)
     if len(args.alt) != len(args.image):
-        raise ConfigError(f"{len(args.image)} --image but {len(args.alt)} --alt",
-                          hint="every image needs alt text for screen readers: give one --alt per --image")
+        raise ConfigError(
+            f"{len(args.image)} --image but {len(args.alt)} --alt",
+            hint="every image needs alt text for screen readers: give one --alt per --image",
+        )
     if len(args.image) > 4:
         raise ConfigError("at most 4 images per post")
     images = []
@@ -162,14 +173,24 @@ def post_now(args: argparse.Namespace) -> int:
     moment = now()
     # Each `post` is its own ledger item, even for the same text: the network, not the ledger, judges duplicates.
     key = f"manual/{moment:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-    draft = Draft(key=key, source="manual", name="manual post", file="command line", text=args.text,
-                  hashtags=tuple(t.lstrip("#") for t in args.hashtag), link=args.link, images=tuple(images),
-                  context=MappingProxyType({"link": args.link or ""}))
+    draft = Draft(
+        key=key,
+        source="manual",
+        name="manual post",
+        file="command line",
+        text=args.text,
+        hashtags=tuple(t.lstrip("#") for t in args.hashtag),
+        link=args.link,
+        images=tuple(images),
+        context=MappingProxyType({"link": args.link or ""}),
+    )
     exit_code = 0
     with open_bot(args, dry_run=args.dry_run, banner=False) as bot:
         chosen = [c for c in bot.choices if not args.network or c.network in args.network]
         if not chosen:
-            raise ConfigError("no network to post to", hint="check `networks:` in settings.yaml and --network")
+            raise ConfigError(
+                "no network to post to", hint="check `networks:` in settings.yaml and --network"
+            )
         for choice in chosen:
             exit_code |= _post_one(bot.ledger, choice, draft, moment)
     return exit_code
@@ -180,19 +201,32 @@ def _post_one(ledger: Ledger, choice: factory.Choice, draft: Draft, moment: date
     network = choice.network
     post = compose(draft, network, due_at=moment)
     if not fits(network, post.text):
-        print(f"{network}: not sent: the text is too long ({post.length}/{post.limit}); shorten it", file=sys.stderr)
+        print(
+            f"{network}: not sent: the text is too long ({post.length}/{post.limit}); shorten it",
+            file=sys.stderr,
+        )
         return 1
     if publisher.dry_run:
         print(f"{network}: {choice.why}")
     dry = publisher.dry_run
-    ledger.ensure(post.key, network, dry_run=dry, source="manual", name=draft.text[:60], due_at=moment,
-                  payload=post_to_payload(post), now=moment)
+    ledger.ensure(
+        post.key,
+        network,
+        dry_run=dry,
+        source="manual",
+        name=draft.text[:60],
+        due_at=moment,
+        payload=post_to_payload(post),
+        now=moment,
+    )
     ledger.claim(post.key, network, dry_run=dry, owner=owner_name(), now=moment)
     try:
         receipt = publisher.publish(post)
     except DuplicateError as exc:
         ledger.mark_failed(post.key, network, dry_run=dry, error=str(exc), retry_at=None, now=moment)
-        print(f"{network}: not sent: {exc.message} (the network already has this exact post)", file=sys.stderr)
+        print(
+            f"{network}: not sent: {exc.message} (the network already has this exact post)", file=sys.stderr
+        )
         return 1
     except PublishError as exc:
         ledger.mark_failed(post.key, network, dry_run=dry, error=str(exc), retry_at=None, now=moment)
@@ -202,8 +236,15 @@ def _post_one(ledger: Ledger, choice: factory.Choice, draft: Draft, moment: date
         ledger.mark_failed(post.key, network, dry_run=dry, error=str(exc), retry_at=None, now=moment)
         print(f"{network}: not sent: {exc}", file=sys.stderr)
         return 1
-    ledger.mark_sent(post.key, network, dry_run=dry, remote_id=receipt.remote_id, url=receipt.url,
-                     cost=receipt.cost, now=moment)
+    ledger.mark_sent(
+        post.key,
+        network,
+        dry_run=dry,
+        remote_id=receipt.remote_id,
+        url=receipt.url,
+        cost=receipt.cost,
+        now=moment,
+    )
     if not dry:
         cost = f" (estimated cost ${receipt.cost:.3f})" if receipt.cost else ""
         print(f"{network}: posted {receipt.url}{cost}")
@@ -225,7 +266,9 @@ def check(args: argparse.Namespace) -> int:
     with open_bot(args, dry_run=False, banner=False) as bot:
         for choice in bot.choices:
             if choice.publisher.dry_run:
-                print(f"{choice.network}: not configured: {choice.why.removeprefix('DRY RUN: ')}; posts run dry")
+                print(
+                    f"{choice.network}: not configured: {choice.why.removeprefix('DRY RUN: ')}; posts run dry"
+                )
                 continue
             try:
                 who = choice.publisher.check()
@@ -258,12 +301,17 @@ def retry(args: argparse.Namespace) -> int:
     with open_bot(args, dry_run=False, banner=False) as bot:
         changed = bot.ledger.retry(args.key, args.network, now=moment)
         if not changed:
-            print(f"nothing to retry: no failed or skipped delivery {args.key}"
-                  + (f" on {args.network}" if args.network else ""), file=sys.stderr)
+            print(
+                f"nothing to retry: no failed or skipped delivery {args.key}"
+                + (f" on {args.network}" if args.network else ""),
+                file=sys.stderr,
+            )
             return 1
         outcomes = bot.service.send_due(moment, ignore_grace=True, key=args.key)
     for o in outcomes:
-        print(f"{o.key} on {o.network}: {o.status}" + (f": {o.url or o.detail}" if (o.url or o.detail) else ""))
+        print(
+            f"{o.key} on {o.network}: {o.status}" + (f": {o.url or o.detail}" if (o.url or o.detail) else "")
+        )
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
@@ -294,21 +342,33 @@ def resume(args: argparse.Namespace) -> int:
         held += [d for d in bot.ledger.due(now=moment, dry_run=True) if d.status in ("pending", "failed")]
         if held and not (args.release or args.skip):
             bot.ledger.set_flag(PAUSED_FLAG, "1")
-            print(f"{len(held)} post(s) came due while paused; say what to do with them: "
-                  "`resume --release` sends them now, `resume --skip` skips them", file=sys.stderr)
+            print(
+                f"{len(held)} post(s) came due while paused; say what to do with them: "
+                "`resume --release` sends them now, `resume --skip` skips them",
+                file=sys.stderr,
+            )
             for d in held[:20]:
-                print(f"  {d.key} on {d.network} (due {d.due_at.isoformat(timespec='minutes')})", file=sys.stderr)
+                print(
+                    f"  {d.key} on {d.network} (due {d.due_at.isoformat(timespec='minutes')})",
+                    file=sys.stderr,
+                )
             return 2
         bot.ledger.set_flag(PAUSED_FLAG, None)
         if args.skip:
             for d in held:
-                bot.ledger.mark_skipped(d.key, d.network, dry_run=d.dry_run, reason="skipped on resume", now=moment)
+                bot.ledger.mark_skipped(
+                    d.key, d.network, dry_run=d.dry_run, reason="skipped on resume", now=moment
+                )
             print(f"resumed; {len(held)} held post(s) skipped")
             return 0
         if bot.loaded.schedules.settings.paused:
-            print("note: settings.yaml still says `paused: true`; nothing is published until it is removed",
-                  file=sys.stderr)
+            print(
+                "note: settings.yaml still says `paused: true`; nothing is published until it is removed",
+                file=sys.stderr,
+            )
         report = bot.service.run_pass(moment, poll_feed=False, ignore_grace=bool(args.release))
-        print(f"resumed; sent {report.count('sent')}, failed {report.count('failed')}, "
-              f"retrying {report.count('retrying')}")
+        print(
+            f"resumed; sent {report.count('sent')}, failed {report.count('failed')}, "
+            f"retrying {report.count('retrying')}"
+        )
     return 0

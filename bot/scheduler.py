@@ -53,8 +53,15 @@ def snapshot(folders: list[Path]) -> dict[str, float]:
 
 
 class BotScheduler:
-    def __init__(self, service: Service, *, clock: Callable[[], datetime], reload: Callable[[], None],
-                 watch: Path, content: Path | None = None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        clock: Callable[[], datetime],
+        reload: Callable[[], None],
+        watch: Path,
+        content: Path | None = None,
+    ) -> None:
         self.service = service
         self.clock = clock
         self.reload_schedules = reload
@@ -78,9 +85,16 @@ class BotScheduler:
                 log.exception("pass failed unexpectedly; will try again at the next job")
                 return
         if report.outcomes or report.recorded:
-            log.info("pass: %d recorded, %d sent, %d retrying, %d failed, %d skipped, %d waiting, %d held",
-                     report.recorded, report.count("sent"), report.count("retrying"), report.count("failed"),
-                     report.count("skipped"), report.count("waiting"), report.count("held"))
+            log.info(
+                "pass: %d recorded, %d sent, %d retrying, %d failed, %d skipped, %d waiting, %d held",
+                report.recorded,
+                report.count("sent"),
+                report.count("retrying"),
+                report.count("failed"),
+                report.count("skipped"),
+                report.count("waiting"),
+                report.count("held"),
+            )
 
     def plan(self) -> list[datetime]:
         """(Re)create one job per instant at which something is due soon; drop jobs no longer needed."""
@@ -92,11 +106,20 @@ class BotScheduler:
         for job_id, at in wanted.items():
             if self.scheduler.get_job(job_id) is not None:
                 continue  # the id is the instant: an existing job is already right
-            self.scheduler.add_job(self.run_pass, DateTrigger(run_date=at), id=job_id, replace_existing=True,
-                                   kwargs={"poll_feed": False})
+            self.scheduler.add_job(
+                self.run_pass,
+                DateTrigger(run_date=at),
+                id=job_id,
+                replace_existing=True,
+                kwargs={"poll_feed": False},
+            )
         if wanted:
-            log.info("planned %d post time(s) in the next %d hours; next at %s", len(wanted),
-                     HORIZON.total_seconds() // 3600, min(wanted.values()).isoformat(timespec="minutes"))
+            log.info(
+                "planned %d post time(s) in the next %d hours; next at %s",
+                len(wanted),
+                HORIZON.total_seconds() // 3600,
+                min(wanted.values()).isoformat(timespec="minutes"),
+            )
         return sorted(wanted.values())
 
     def reload(self) -> None:
@@ -119,8 +142,13 @@ class BotScheduler:
     def _schedule_feed(self) -> None:
         minutes = self.service.schedules.settings.feed.poll_minutes
         if self.service.schedules.settings.feed.url:
-            self.scheduler.add_job(self.run_pass, IntervalTrigger(minutes=minutes, jitter=60), id="feed",
-                                   replace_existing=True, kwargs={"poll_feed": True})
+            self.scheduler.add_job(
+                self.run_pass,
+                IntervalTrigger(minutes=minutes, jitter=60),
+                id="feed",
+                replace_existing=True,
+                kwargs={"poll_feed": True},
+            )
         elif self.scheduler.get_job("feed"):
             self.scheduler.remove_job("feed")
 
@@ -128,12 +156,25 @@ class BotScheduler:
         """Add the standing jobs (without starting the scheduler: tests inspect them)."""
         self.plan()
         self._schedule_feed()
-        self.scheduler.add_job(self.run_pass, IntervalTrigger(seconds=SWEEP_EVERY.total_seconds()), id="sweep",
-                               replace_existing=True, kwargs={"poll_feed": False})
-        self.scheduler.add_job(self.plan, IntervalTrigger(seconds=REPLAN_EVERY.total_seconds()), id="replan",
-                               replace_existing=True)
-        self.scheduler.add_job(self.watch, IntervalTrigger(seconds=WATCH_EVERY.total_seconds()), id="watch",
-                               replace_existing=True)
+        self.scheduler.add_job(
+            self.run_pass,
+            IntervalTrigger(seconds=SWEEP_EVERY.total_seconds()),
+            id="sweep",
+            replace_existing=True,
+            kwargs={"poll_feed": False},
+        )
+        self.scheduler.add_job(
+            self.plan,
+            IntervalTrigger(seconds=REPLAN_EVERY.total_seconds()),
+            id="replan",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self.watch,
+            IntervalTrigger(seconds=WATCH_EVERY.total_seconds()),
+            id="watch",
+            replace_existing=True,
+        )
 
     # ------------------------------------------------------------------ process
 

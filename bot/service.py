@@ -69,19 +69,33 @@ class PassReport:
 
 
 def post_to_payload(post: Post) -> str:
-    return json.dumps({
-        "text": post.text, "length": post.length, "limit": post.limit, "link": post.link,
-        "images": [{"path": str(i.path), "alt": i.alt} for i in post.images],
-        "langs": list(post.langs), "labels": list(post.labels),
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "text": post.text,
+            "length": post.length,
+            "limit": post.limit,
+            "link": post.link,
+            "images": [{"path": str(i.path), "alt": i.alt} for i in post.images],
+            "langs": list(post.langs),
+            "labels": list(post.labels),
+        },
+        ensure_ascii=False,
+    )
 
 
 def payload_to_post(row: Delivery) -> Post:
     data: dict[str, Any] = json.loads(row.payload)
     return Post(
-        key=row.key, network=row.network, text=data["text"], length=data["length"], limit=data["limit"],
-        link=data.get("link"), images=tuple(Image(Path(i["path"]), i["alt"]) for i in data.get("images", [])),
-        langs=tuple(data.get("langs", ["en"])), labels=tuple(data.get("labels", [])), due_at=row.due_at,
+        key=row.key,
+        network=row.network,
+        text=data["text"],
+        length=data["length"],
+        limit=data["limit"],
+        link=data.get("link"),
+        images=tuple(Image(Path(i["path"]), i["alt"]) for i in data.get("images", [])),
+        langs=tuple(data.get("langs", ["en"])),
+        labels=tuple(data.get("labels", [])),
+        due_at=row.due_at,
     )
 
 
@@ -137,8 +151,16 @@ class Service:
                 if existing is not None:
                     continue
                 post = compose(due.draft, network, due_at=due.at)
-                self.ledger.ensure(due.draft.key, network, dry_run=publisher.dry_run, source=due.draft.source,
-                                   name=due.draft.name, due_at=due.at, payload=post_to_payload(post), now=now)
+                self.ledger.ensure(
+                    due.draft.key,
+                    network,
+                    dry_run=publisher.dry_run,
+                    source=due.draft.source,
+                    name=due.draft.name,
+                    due_at=due.at,
+                    payload=post_to_payload(post),
+                    now=now,
+                )
                 created += 1
         return created
 
@@ -173,16 +195,26 @@ class Service:
             for network in self.networks:
                 publisher = self.publishers[network]
                 post = compose(draft, network, due_at=now)
-                self.ledger.ensure(key, network, dry_run=publisher.dry_run, source="feed", name=item.title,
-                                   due_at=now, payload=post_to_payload(post), now=now)
+                self.ledger.ensure(
+                    key,
+                    network,
+                    dry_run=publisher.dry_run,
+                    source="feed",
+                    name=item.title,
+                    due_at=now,
+                    payload=post_to_payload(post),
+                    now=now,
+                )
             log.info("new story %s: %s (%s)", key, item.title, item.url)
         # Seen is recorded only after the rows exist: a crash in between re-finds the story, and ensure() is
         # idempotent, so it is neither lost nor announced twice.
         for item in (*selection.announce, *selection.mark_seen):
             self.ledger.mark_feed_seen(item_key(item), normalise_url(item.url), now=now)
         self.ledger.save_feed_validators(url, result.etag, result.last_modified)
-        summary = (f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce, "
-                   f"{len(selection.mark_seen)} recorded as seen, {selection.deferred} deferred")
+        summary = (
+            f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce, "
+            f"{len(selection.mark_seen)} recorded as seen, {selection.deferred} deferred"
+        )
         log.info(summary)
         return summary
 
@@ -192,7 +224,9 @@ class Service:
         if not networks:
             return []
         with ThreadPoolExecutor(max_workers=len(networks), thread_name_prefix="send") as pool:
-            futures = [pool.submit(self._send_network, network, now, ignore_grace, key) for network in networks]
+            futures = [
+                pool.submit(self._send_network, network, now, ignore_grace, key) for network in networks
+            ]
             outcomes: list[Outcome] = []
             for future in futures:
                 outcomes.extend(future.result())
@@ -200,11 +234,16 @@ class Service:
 
     # ------------------------------------------------------------------ one network
 
-    def _send_network(self, network: str, now: datetime, ignore_grace: bool, key: str | None) -> list[Outcome]:
+    def _send_network(
+        self, network: str, now: datetime, ignore_grace: bool, key: str | None
+    ) -> list[Outcome]:
         publisher = self.publishers[network]
         settings = self.schedules.settings
-        rows = [r for r in self.ledger.due(now=now, dry_run=publisher.dry_run, lease=self.lease)
-                if r.network == network and (key is None or r.key == key)]
+        rows = [
+            r
+            for r in self.ledger.due(now=now, dry_run=publisher.dry_run, lease=self.lease)
+            if r.network == network and (key is None or r.key == key)
+        ]
         # Scheduled posts before story announcements; oldest first within each.
         rows.sort(key=lambda r: (r.source == "feed", r.due_at, r.key))
         outcomes: list[Outcome] = []
@@ -217,8 +256,9 @@ class Service:
                 outcomes.append(Outcome(row.key, network, "held", "paused"))
                 continue
             if row.source != "feed" and due_local in settings.blackout and not stale:
-                self.ledger.mark_skipped(row.key, network, dry_run=publisher.dry_run,
-                                         reason=f"blackout date {due_local}", now=now)
+                self.ledger.mark_skipped(
+                    row.key, network, dry_run=publisher.dry_run, reason=f"blackout date {due_local}", now=now
+                )
                 log.info("skipped %s on %s: blackout date %s", row.key, network, due_local)
                 outcomes.append(Outcome(row.key, network, "skipped", "blackout"))
                 continue
@@ -228,8 +268,10 @@ class Service:
             late = now - row.due_at
             too_late = None
             if not ignore_grace and late > timedelta(hours=settings.grace_hours):
-                too_late = (f"missed: due {row.due_at.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z}, "
-                            f"{late.total_seconds() / 3600:.1f} h late (grace is {settings.grace_hours:g} h)")
+                too_late = (
+                    f"missed: due {row.due_at.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z}, "
+                    f"{late.total_seconds() / 3600:.1f} h late (grace is {settings.grace_hours:g} h)"
+                )
                 if not stale:
                     outcomes.append(self._skip(publisher, row, too_late, now))
                     continue
@@ -246,47 +288,75 @@ class Service:
         return outcomes
 
     def _skip(self, publisher: Publisher, row: Delivery, reason: str, now: datetime) -> Outcome:
-        self.ledger.mark_skipped(row.key, publisher.network, dry_run=publisher.dry_run, reason=reason, now=now)
+        self.ledger.mark_skipped(
+            row.key, publisher.network, dry_run=publisher.dry_run, reason=reason, now=now
+        )
         log.warning("skipped %s on %s: %s", row.key, publisher.network, reason)
         return Outcome(row.key, publisher.network, "skipped", reason)
 
     def _deliver(self, publisher: Publisher, row: Delivery, now: datetime, too_late: str | None) -> Outcome:
         network = publisher.network
-        claimed = self.ledger.claim(row.key, network, dry_run=publisher.dry_run, owner=self.owner, now=now,
-                                    lease=self.lease)
+        claimed = self.ledger.claim(
+            row.key, network, dry_run=publisher.dry_run, owner=self.owner, now=now, lease=self.lease
+        )
         if claimed is None:
             return Outcome(row.key, network, "waiting", "claimed by another process")
         post = payload_to_post(claimed)
         if not fits(network, post.text):
-            error = (f"text is too long for {network} ({post.length}/{post.limit}, or over Bluesky's 3,000 bytes); "
-                     "fix the schedule file, then `retry`")
-            self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now)
+            error = (
+                f"text is too long for {network} ({post.length}/{post.limit}, or over Bluesky's 3,000 bytes); "
+                "fix the schedule file, then `retry`"
+            )
+            self.ledger.mark_failed(
+                row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now
+            )
             log.error("failed %s on %s: %s", row.key, network, error)
             return Outcome(row.key, network, "failed", error)
         try:
             receipt = self._recover(publisher, post) if claimed.recovering else None
             if receipt is not None:
-                log.info("recovered %s on %s: it was already posted before a crash (%s)", row.key, network,
-                         receipt.url)
+                log.info(
+                    "recovered %s on %s: it was already posted before a crash (%s)",
+                    row.key,
+                    network,
+                    receipt.url,
+                )
             elif too_late is not None:
                 return self._skip(publisher, claimed, too_late, now)
             else:
                 receipt = self._publish(publisher, post)
         except DuplicateError as exc:
             # The network already has this exact text: an earlier attempt got through.
-            self.ledger.mark_sent(row.key, network, dry_run=publisher.dry_run, remote_id="duplicate", url=None,
-                                  cost=0.0, now=now)
-            log.warning("confirmed %s on %s: the network refused a duplicate (%s)", row.key, network, exc.message)
+            self.ledger.mark_sent(
+                row.key,
+                network,
+                dry_run=publisher.dry_run,
+                remote_id="duplicate",
+                url=None,
+                cost=0.0,
+                now=now,
+            )
+            log.warning(
+                "confirmed %s on %s: the network refused a duplicate (%s)", row.key, network, exc.message
+            )
             return Outcome(row.key, network, "sent", "already posted (duplicate refused)")
         except PublishError as exc:
             return self._failed(publisher, claimed, exc, now)
         except BotError as exc:
-            self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None,
-                                    now=now)
+            self.ledger.mark_failed(
+                row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None, now=now
+            )
             log.error("failed %s on %s: %s", row.key, network, exc)
             return Outcome(row.key, network, "failed", str(exc))
-        self.ledger.mark_sent(row.key, network, dry_run=publisher.dry_run, remote_id=receipt.remote_id,
-                              url=receipt.url, cost=receipt.cost, now=now)
+        self.ledger.mark_sent(
+            row.key,
+            network,
+            dry_run=publisher.dry_run,
+            remote_id=receipt.remote_id,
+            url=receipt.url,
+            cost=receipt.cost,
+            now=now,
+        )
         verb = "dry-run" if publisher.dry_run else "sent"
         log.info("%s %s on %s: %s", verb, row.key, network, receipt.url or "(nothing sent)")
         return Outcome(row.key, network, "sent", verb, receipt.url)
@@ -311,13 +381,22 @@ class Service:
             retry_at = now + delay * self.rng.uniform(0.5, 1.5)
             if isinstance(exc, RateLimitError) and exc.reset_at is not None:
                 retry_at = max(retry_at, exc.reset_at.astimezone(UTC))
-            self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=retry_at,
-                                    now=now)
+            self.ledger.mark_failed(
+                row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=retry_at, now=now
+            )
             label = "rate limited" if isinstance(exc, RateLimitError) else "will retry"
-            log.warning("%s %s on %s: %s; next try %s", label, row.key, network, exc,
-                        retry_at.isoformat(timespec="seconds"))
+            log.warning(
+                "%s %s on %s: %s; next try %s",
+                label,
+                row.key,
+                network,
+                exc,
+                retry_at.isoformat(timespec="seconds"),
+            )
             return Outcome(row.key, network, "retrying", f"{label}: {exc}")
-        self.ledger.mark_failed(row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None, now=now)
+        self.ledger.mark_failed(
+            row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None, now=now
+        )
         log.error("failed %s on %s: %s (needs a maintainer: `retry` or `skip`)", row.key, network, exc)
         return Outcome(row.key, network, "failed", str(exc))
 
@@ -338,14 +417,19 @@ class Service:
             # Scheduled posts still to come today go first: a story announcement may not use their room.
             for due in due_between(self.schedules, now, day_start + timedelta(days=1)):
                 reserve_posts += 1
-                reserve_cost += (settings.x_price_post_with_url_usd if due.draft.link
-                                 else settings.x_price_post_usd)
+                reserve_cost += (
+                    settings.x_price_post_with_url_usd if due.draft.link else settings.x_price_post_usd
+                )
         if sent_today + reserve_posts >= settings.x_daily_post_cap:
-            return (f"daily X cap reached ({sent_today} sent today, {reserve_posts} scheduled still to come, "
-                    f"cap {settings.x_daily_post_cap})")
+            return (
+                f"daily X cap reached ({sent_today} sent today, {reserve_posts} scheduled still to come, "
+                f"cap {settings.x_daily_post_cap})"
+            )
         if spent + reserve_cost + cost > settings.x_monthly_budget_usd:
-            return (f"monthly X budget reached (${spent:.2f} spent, ${reserve_cost:.2f} reserved, "
-                    f"budget ${settings.x_monthly_budget_usd:.2f})")
+            return (
+                f"monthly X budget reached (${spent:.2f} spent, ${reserve_cost:.2f} reserved, "
+                f"budget ${settings.x_monthly_budget_usd:.2f})"
+            )
         return None
 
     def _x_cost(self, row: Delivery) -> float:

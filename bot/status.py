@@ -14,9 +14,16 @@ RECENT = 10
 
 def _row(d: Delivery) -> dict[str, Any]:
     return {
-        "key": d.key, "network": d.network, "status": d.status, "dry_run": d.dry_run, "name": d.name,
-        "due_at": d.due_at.isoformat(timespec="seconds"), "attempts": d.attempts, "url": d.url,
-        "error": d.last_error, "cost": d.cost,
+        "key": d.key,
+        "network": d.network,
+        "status": d.status,
+        "dry_run": d.dry_run,
+        "name": d.name,
+        "due_at": d.due_at.isoformat(timespec="seconds"),
+        "attempts": d.attempts,
+        "url": d.url,
+        "error": d.last_error,
+        "cost": d.cost,
         "next_attempt_at": d.next_attempt_at.isoformat(timespec="seconds") if d.next_attempt_at else None,
         "updated_at": d.updated_at.isoformat(timespec="seconds"),
     }
@@ -51,8 +58,12 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
             "monthly_budget_usd": settings.x_monthly_budget_usd,
         },
         "next": [
-            {"at": d.at.astimezone(settings.timezone).isoformat(timespec="minutes"), "key": d.draft.key,
-             "source": d.draft.source, "name": d.draft.name}
+            {
+                "at": d.at.astimezone(settings.timezone).isoformat(timespec="minutes"),
+                "key": d.draft.key,
+                "source": d.draft.source,
+                "name": d.draft.name,
+            }
             for d in upcoming
         ],
     }
@@ -63,17 +74,30 @@ def format_status(data: dict[str, Any]) -> str:
     if data["paused"]:
         lines.append(f"PAUSED ({data['paused_by']}): nothing is published; `resume` to publish again")
     c = data["counts"]
-    lines.append(f"ledger: {c['sent']} sent, {c['pending']} pending, {c['sending']} sending, {c['failed']} failed, "
-                 f"{c['skipped']} skipped" + (f" (and {sum(data['dry_run_counts'].values())} dry-run rows)"
-                                              if sum(data["dry_run_counts"].values()) else ""))
+    lines.append(
+        f"ledger: {c['sent']} sent, {c['pending']} pending, {c['sending']} sending, {c['failed']} failed, "
+        f"{c['skipped']} skipped"
+        + (
+            f" (and {sum(data['dry_run_counts'].values())} dry-run rows)"
+            if sum(data["dry_run_counts"].values())
+            else ""
+        )
+    )
     x = data["x"]
-    lines.append(f"X today: {x['posts_today']}/{x['daily_post_cap']} posts, ${x['spend_today_usd']:.2f}; "
-                 f"this month ${x['spend_month_usd']:.2f} of ${x['monthly_budget_usd']:.2f}")
+    lines.append(
+        f"X today: {x['posts_today']}/{x['daily_post_cap']} posts, ${x['spend_today_usd']:.2f}; "
+        f"this month ${x['spend_month_usd']:.2f} of ${x['monthly_budget_usd']:.2f}"
+    )
     for network, info in data["networks"].items():
         lines.append("")
         lines.append(f"== {network} ({info['sent_today']} sent today)")
-        for status, label in (("sent", "last sent"), ("failed", "FAILED"), ("sending", "in flight"),
-                              ("pending", "pending"), ("skipped", "skipped")):
+        for status, label in (
+            ("sent", "last sent"),
+            ("failed", "FAILED"),
+            ("sending", "in flight"),
+            ("pending", "pending"),
+            ("skipped", "skipped"),
+        ):
             rows = info[status]
             if not rows:
                 continue

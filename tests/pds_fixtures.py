@@ -124,10 +124,16 @@ def ensure_installed() -> None:
     if NODE.exists() and (PDS_DIR / "node_modules" / "@atproto" / "pds").is_dir():
         return
     if shutil.which("npm") is None or shutil.which("node") is None:
-        raise PdsUnavailable("Node and npm are needed for the local Bluesky PDS tests (install nodejs and npm)")
-    result = subprocess.run(["bash", str(PDS_DIR / "install.sh")], capture_output=True, text=True, check=False)
+        raise PdsUnavailable(
+            "Node and npm are needed for the local Bluesky PDS tests (install nodejs and npm)"
+        )
+    result = subprocess.run(
+        ["bash", str(PDS_DIR / "install.sh")], capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"bash tests/pds/install.sh failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+        raise RuntimeError(
+            f"bash tests/pds/install.sh failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
 
 
 @contextmanager
@@ -159,7 +165,9 @@ def running_pds(data: Path) -> Iterator[LocalPds]:
             if line.startswith("READY "):
                 ports = json.loads(line.removeprefix("READY "))
             elif proc.poll() is not None:
-                raise RuntimeError(f"the local PDS exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"the local PDS exited ({proc.returncode}): {log_path.read_text()[-2000:]}"
+                )
         direct = f"http://127.0.0.1:{ports['pds']}"
         handle, password = "aasr-bot.test", secrets.token_urlsafe(16)
         account = httpx.post(

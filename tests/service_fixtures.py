@@ -30,8 +30,14 @@ x:
 """
 
 
-def write_tree(root: Path, *, settings: str = SETTINGS, awareness: dict[str, str] | None = None,
-               queue: str | None = None, recurring: str | None = None) -> Path:
+def write_tree(
+    root: Path,
+    *,
+    settings: str = SETTINGS,
+    awareness: dict[str, str] | None = None,
+    queue: str | None = None,
+    recurring: str | None = None,
+) -> Path:
     schedules = root / "schedules"
     (schedules / "awareness").mkdir(parents=True, exist_ok=True)
     (root / "content").mkdir(exist_ok=True)
@@ -95,8 +101,12 @@ class FakePublisher:
             if error is not None:
                 raise error
             self.published.append(post)
-            receipt = Receipt(self.network, f"{self.network}-{len(self.published)}",
-                              f"https://{self.network}.example/{len(self.published)}", cost=0.015)
+            receipt = Receipt(
+                self.network,
+                f"{self.network}-{len(self.published)}",
+                f"https://{self.network}.example/{len(self.published)}",
+                cost=0.015,
+            )
             self.existing[post.key] = receipt
             return receipt
 

@@ -36,16 +36,20 @@ def test_every_command_has_help_and_is_in_the_readme(name: str) -> None:
             assert action.help, f"`{name} {action.option_strings[0]}` has no help text"
             documented = any(opt in readme for opt in action.option_strings)
             assert documented or action.dest in ("schedules", "content"), (
-                f"`{name} {action.option_strings[0]}` is not mentioned in README.md")
+                f"`{name} {action.option_strings[0]}` is not mentioned in README.md"
+            )
 
 
 def test_help_runs_without_importing_the_network_libraries() -> None:
     for args in (["--help"], ["validate", "--help"], ["upcoming", "--help"], ["calendar", "--help"]):
-        code = ("import sys, runpy; sys.argv = ['bot', *sys.argv[1:]]\n"
-                "try:\n    runpy.run_module('bot', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-                "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('tweepy', 'atproto')))")
-        result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
-                                check=False)
+        code = (
+            "import sys, runpy; sys.argv = ['bot', *sys.argv[1:]]\n"
+            "try:\n    runpy.run_module('bot', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('tweepy', 'atproto')))"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO, check=False
+        )
         assert "LOADED []" in result.stdout, (args, result.stdout[-300:], result.stderr[-300:])
 
 
@@ -53,8 +57,10 @@ def test_readme_quickstart_has_exactly_two_commands() -> None:
     readme = (REPO / "README.md").read_text()
     quick = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sh\n(.*?)```", quick, re.S)
-    assert blocks == ["python -m pip install -e . && python -m bot run\n",
-                      "python -m pip install -e '.[test]' && python -m pytest\n"]
+    assert blocks == [
+        "python -m pip install -e . && python -m bot run\n",
+        "python -m pip install -e '.[test]' && python -m pytest\n",
+    ]
 
 
 def test_contributing_example_is_a_valid_observance(tmp_path: Path) -> None:
@@ -83,5 +89,7 @@ def test_repository_ships_what_a_fresh_machine_needs() -> None:
     assert ".env" in ignored
     example = (REPO / ".env.example").read_text()
     readme = (REPO / "README.md").read_text()
-    for name in re.findall(r"`([A-Z][A-Z0-9_]{2,})`", readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]):
+    for name in re.findall(
+        r"`([A-Z][A-Z0-9_]{2,})`", readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    ):
         assert name in example, f"{name} is documented but missing from .env.example"

@@ -53,7 +53,9 @@ def test_tick_posts_to_both_networks_with_facets_and_reuses_the_session(
         hashtags: [EndSeclusion]
     """
     write_tree(tmp_path, queue=queue)
-    env = clean_env(tmp_path, now=datetime(2026, 12, 3, 10, 1, tzinfo=NY), x=x_creds, bluesky=bluesky_env(local_pds))
+    env = clean_env(
+        tmp_path, now=datetime(2026, 12, 3, 10, 1, tzinfo=NY), x=x_creds, bluesky=bluesky_env(local_pds)
+    )
     sessions_before = local_pds.counts().get("/xrpc/com.atproto.server.createSession", 0)
     first = bot(["tick"], env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -63,8 +65,10 @@ def test_tick_posts_to_both_networks_with_facets_and_reuses_the_session(
     assert isinstance(record, dict)
     text = record["text"]
     encoded = text.encode()
-    slices = {encoded[f["index"]["byteStart"]:f["index"]["byteEnd"]].decode(): f["features"][0]["$type"]
-              for f in record["facets"]}
+    slices = {
+        encoded[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode(): f["features"][0]["$type"]
+        for f in record["facets"]
+    }
     assert slices["https://endseclusion.org/resources/sample-letters/"] == "app.bsky.richtext.facet#link"
     assert slices["#EndSeclusion"] == "app.bsky.richtext.facet#tag"
     assert record["langs"] == ["en"]
@@ -76,8 +80,11 @@ def test_tick_posts_to_both_networks_with_facets_and_reuses_the_session(
     sessions_after_first = local_pds.counts().get("/xrpc/com.atproto.server.createSession", 0)
     assert sessions_after_first - sessions_before == 1
     for minutes in (5, 10):
-        later = bot(["tick"], {**env, "BOT_NOW": datetime(2026, 12, 3, 10, minutes, tzinfo=NY).isoformat()},
-                    cwd=tmp_path)
+        later = bot(
+            ["tick"],
+            {**env, "BOT_NOW": datetime(2026, 12, 3, 10, minutes, tzinfo=NY).isoformat()},
+            cwd=tmp_path,
+        )
         assert later.returncode == 0, later.stderr
     check = bot(["check"], env, cwd=tmp_path)
     assert f"bluesky: OK: posting will work as @{local_pds.handle}" in check.stdout
@@ -86,12 +93,13 @@ def test_tick_posts_to_both_networks_with_facets_and_reuses_the_session(
     assert local_pds.password not in first.stderr + first.stdout
 
 
-def test_kill_9_at_random_points_on_both_networks(tmp_path: Path, local_pds: LocalPds, x_server: XStandIn,
-                                                  x_creds: XCredentials) -> None:
+def test_kill_9_at_random_points_on_both_networks(
+    tmp_path: Path, local_pds: LocalPds, x_server: XStandIn, x_creds: XCredentials
+) -> None:
     marker = "crash-both"
     total = 16
     queue = "posts:\n" + "".join(
-        f"  - id: {marker}-{i}\n    at: \"2026-12-03 10:00\"\n    text: Post {i} of {total} in the {marker} test.\n"
+        f'  - id: {marker}-{i}\n    at: "2026-12-03 10:00"\n    text: Post {i} of {total} in the {marker} test.\n'
         for i in range(total)
     )
     write_tree(tmp_path, queue=queue, settings=SETTINGS.replace("daily_post_cap: 10", "daily_post_cap: 100"))

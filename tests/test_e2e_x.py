@@ -219,7 +219,7 @@ def test_run_daemon_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             break
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=15)
+    _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert time.monotonic() - started < 5
     assert "SIGTERM: stopping" in err and "stopped" in err

@@ -26,8 +26,12 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def make(tmp_path: Path, ledger: Ledger, now: list[datetime], settings: str = SETTINGS) -> BotScheduler:
     schedules_dir = write_tree(tmp_path, settings=settings, awareness={"idpd": IDPD})
-    service = Service(load_tree(schedules_dir), ledger, {"x": FakePublisher("x"), "bluesky": FakePublisher("bluesky")},
-                      owner="test")
+    service = Service(
+        load_tree(schedules_dir),
+        ledger,
+        {"x": FakePublisher("x"), "bluesky": FakePublisher("bluesky")},
+        owner="test",
+    )
 
     def reload() -> None:
         service.reload(load_tree(schedules_dir))
@@ -43,7 +47,10 @@ def test_plan_adds_one_job_per_due_instant_in_the_horizon(tmp_path: Path, ledger
     now = [datetime(2026, 12, 2, 9, 0, tzinfo=NY)]
     sched = make(tmp_path, ledger, now)
     sched.install()
-    assert due_jobs(sched) == [datetime(2026, 12, 3, 10, 0, tzinfo=NY), datetime(2026, 12, 3, 16, 0, tzinfo=NY)]
+    assert due_jobs(sched) == [
+        datetime(2026, 12, 3, 10, 0, tzinfo=NY),
+        datetime(2026, 12, 3, 16, 0, tzinfo=NY),
+    ]
     ids = {job.id for job in sched.scheduler.get_jobs()}
     assert {"sweep", "replan", "watch"} <= ids
     assert "feed" not in ids  # the feed is switched off in these settings
@@ -60,7 +67,9 @@ def test_nothing_planned_beyond_the_horizon(tmp_path: Path, ledger: Ledger) -> N
 
 
 def test_feed_job_follows_poll_interval(tmp_path: Path, ledger: Ledger) -> None:
-    settings = SETTINGS.replace("feed:\n  url: null\n", "feed:\n  url: https://endseclusion.org/feed/\n  poll_minutes: 20\n")
+    settings = SETTINGS.replace(
+        "feed:\n  url: null\n", "feed:\n  url: https://endseclusion.org/feed/\n  poll_minutes: 20\n"
+    )
     sched = make(tmp_path, ledger, [datetime(2026, 12, 2, 9, 0, tzinfo=NY)], settings=settings)
     sched.install()
     job = sched.scheduler.get_job("feed")
@@ -77,7 +86,9 @@ def test_changed_schedule_files_are_reloaded_and_replanned(tmp_path: Path, ledge
     queue_dir = tmp_path / "schedules" / "queue"
     queue_dir.mkdir()
     queue = queue_dir / "new.yaml"
-    queue.write_text('posts:\n  - id: added\n    at: "2026-12-02 18:30"\n    text: A post added while running.\n')
+    queue.write_text(
+        'posts:\n  - id: added\n    at: "2026-12-02 18:30"\n    text: A post added while running.\n'
+    )
     os.utime(queue, (1, 1))
     sched.watch()
     assert datetime(2026, 12, 2, 18, 30, tzinfo=NY) in due_jobs(sched)

@@ -4,6 +4,7 @@ tested against real servers elsewhere); the ledger is a real SQLite file."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from collections.abc import Iterator
@@ -32,9 +33,16 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
         yield opened
 
 
-def make_service(tmp_path: Path, ledger: Ledger, *, settings: str = SETTINGS, queue: str | None = None,
-                 x: FakePublisher | None = None, bluesky: FakePublisher | None = None,
-                 owner: str = "test") -> tuple[Service, FakePublisher, FakePublisher]:
+def make_service(
+    tmp_path: Path,
+    ledger: Ledger,
+    *,
+    settings: str = SETTINGS,
+    queue: str | None = None,
+    x: FakePublisher | None = None,
+    bluesky: FakePublisher | None = None,
+    owner: str = "test",
+) -> tuple[Service, FakePublisher, FakePublisher]:
     schedules = load_tree(write_tree(tmp_path, settings=settings, awareness={"idpd": IDPD}, queue=queue))
     x = x or FakePublisher("x")
     bluesky = bluesky or FakePublisher("bluesky")
@@ -66,7 +74,9 @@ def test_nothing_is_sent_before_it_is_due(tmp_path: Path, ledger: Ledger) -> Non
     assert [p.key for p in x.published] == ["awareness/idpd/2026/1", "awareness/idpd/2026/2"]
 
 
-def test_missed_within_grace_goes_out_late_older_is_skipped_with_reason(tmp_path: Path, ledger: Ledger) -> None:
+def test_missed_within_grace_goes_out_late_older_is_skipped_with_reason(
+    tmp_path: Path, ledger: Ledger
+) -> None:
     service, x, _ = make_service(tmp_path, ledger)
     # The bot was down from before 10:00 until 17:00: the 10:00 post is 7 h late, the 16:00 one 1 h late.
     report = service.run_pass(ny(2026, 12, 3, 17, 0))
@@ -108,7 +118,7 @@ def test_backoff_grows_exponentially(tmp_path: Path, ledger: Ledger) -> None:
         assert row is not None and row.next_attempt_at is not None
         delays.append((row.next_attempt_at - now).total_seconds())
         now = row.next_attempt_at
-    assert all(later > earlier for earlier, later in zip(delays, delays[1:], strict=False))
+    assert all(later > earlier for earlier, later in itertools.pairwise(delays))
     assert delays[-1] >= 8 * 60 * 0.5
 
 
@@ -123,7 +133,9 @@ def test_rate_limit_waits_for_the_reset_and_holds_the_rest(tmp_path: Path, ledge
         text: Second queued post for the test.
     """
     reset = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
-    x = FakePublisher("x", fail=lambda post, n: RateLimitError("429 Too Many Requests", network="x", reset_at=reset))
+    x = FakePublisher(
+        "x", fail=lambda post, n: RateLimitError("429 Too Many Requests", network="x", reset_at=reset)
+    )
     service, x, bsky = make_service(tmp_path, ledger, x=x, queue=queue)
     now = ny(2026, 12, 3, 10, 0, 30)
     report = service.run_pass(now)
@@ -171,7 +183,9 @@ def test_crash_after_posting_is_recovered_without_a_duplicate(tmp_path: Path, le
     # A process claimed the Bluesky row and posted, then was killed before recording the receipt.
     dead = ledger.claim("awareness/idpd/2026/1", "bluesky", dry_run=False, owner="dead", now=now)
     assert dead is not None
-    bsky.existing["awareness/idpd/2026/1"] = Receipt("bluesky", "at://did/app.bsky.feed.post/x", "https://b/x")
+    bsky.existing["awareness/idpd/2026/1"] = Receipt(
+        "bluesky", "at://did/app.bsky.feed.post/x", "https://b/x"
+    )
     # Within the lease nobody touches it.
     service.send_due(now + timedelta(minutes=1))
     assert bsky.recovers == 0 and bsky.published == []
@@ -238,8 +252,16 @@ def test_text_too_long_fails_with_a_clear_reason(tmp_path: Path, ledger: Ledger)
     long_post = Post("manual/long", "x", "word " * 80, 400, 280)
     from bot.service import post_to_payload
 
-    ledger.ensure("manual/long", "x", dry_run=False, source="queue", name="long", due_at=now,
-                  payload=post_to_payload(long_post), now=now)
+    ledger.ensure(
+        "manual/long",
+        "x",
+        dry_run=False,
+        source="queue",
+        name="long",
+        due_at=now,
+        payload=post_to_payload(long_post),
+        now=now,
+    )
     service.send_due(now)
     row = ledger.get("manual/long", "x", dry_run=False)
     assert row is not None and row.status == "failed" and "400/280" in (row.last_error or "")
@@ -248,7 +270,7 @@ def test_text_too_long_fails_with_a_clear_reason(tmp_path: Path, ledger: Ledger)
 
 def test_two_services_on_one_ledger_post_each_item_once(tmp_path: Path) -> None:
     queue = "posts:\n" + "".join(
-        f"  - id: q{i}\n    at: \"2026-12-03 09:{i:02d}\"\n    text: Queued post number {i} for the race test.\n"
+        f'  - id: q{i}\n    at: "2026-12-03 09:{i:02d}"\n    text: Queued post number {i} for the race test.\n'
         for i in range(40)
     )
     db = tmp_path / "shared.sqlite3"
@@ -258,8 +280,9 @@ def test_two_services_on_one_ledger_post_each_item_once(tmp_path: Path) -> None:
     services = []
     for n in range(2):
         ledger = Ledger.open(db)
-        service, _, _ = make_service(tmp_path, ledger, settings=settings, queue=queue, x=x, bluesky=bsky,
-                                     owner=f"proc{n}")
+        service, _, _ = make_service(
+            tmp_path, ledger, settings=settings, queue=queue, x=x, bluesky=bsky, owner=f"proc{n}"
+        )
         services.append(service)
     now = ny(2026, 12, 3, 10, 0)
     barrier = threading.Barrier(2)

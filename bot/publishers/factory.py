@@ -26,26 +26,47 @@ class Choice:
     """One line for the start-up banner: who we post as, or why this network runs dry."""
 
 
-def build(networks: Sequence[str], settings: Settings, sessions: SessionStore, *, dry_run: bool,
-          out: TextIO | None = None) -> list[Choice]:
+def build(
+    networks: Sequence[str],
+    settings: Settings,
+    sessions: SessionStore,
+    *,
+    dry_run: bool,
+    out: TextIO | None = None,
+) -> list[Choice]:
     choices: list[Choice] = []
     for network in networks:
         if dry_run:
-            choices.append(Choice(network, DryRunPublisher(network, out=out), "DRY RUN (--dry-run): nothing is sent"))
+            choices.append(
+                Choice(network, DryRunPublisher(network, out=out), "DRY RUN (--dry-run): nothing is sent")
+            )
             continue
         if network == "x":
             creds = config.x_credentials()
             if creds is None:
                 missing = config.x_credentials_partial()
-                why = ("DRY RUN: X credentials incomplete, missing " + ", ".join(missing)) if missing else (
-                    "DRY RUN: no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)")
+                why = (
+                    ("DRY RUN: X credentials incomplete, missing " + ", ".join(missing))
+                    if missing
+                    else (
+                        "DRY RUN: no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)"
+                    )
+                )
                 choices.append(Choice(network, DryRunPublisher(network, out=out), why))
                 continue
             from bot.publishers.x import XPublisher
 
-            choices.append(Choice(network, XPublisher(creds, price_post_usd=settings.x_price_post_usd,
-                                                      price_post_with_url_usd=settings.x_price_post_with_url_usd),
-                                  f"posting for real via {creds.base_url}"))
+            choices.append(
+                Choice(
+                    network,
+                    XPublisher(
+                        creds,
+                        price_post_usd=settings.x_price_post_usd,
+                        price_post_with_url_usd=settings.x_price_post_with_url_usd,
+                    ),
+                    f"posting for real via {creds.base_url}",
+                )
+            )
         elif network == "bluesky":
             bcreds = config.bluesky_credentials()
             if bcreds is None:
@@ -54,6 +75,11 @@ def build(networks: Sequence[str], settings: Settings, sessions: SessionStore, *
                 continue
             from bot.publishers.bluesky import BlueskyPublisher
 
-            choices.append(Choice(network, BlueskyPublisher(bcreds, sessions),
-                                  f"posting for real as @{bcreds.handle} via {bcreds.service}"))
+            choices.append(
+                Choice(
+                    network,
+                    BlueskyPublisher(bcreds, sessions),
+                    f"posting for real as @{bcreds.handle} via {bcreds.service}",
+                )
+            )
     return choices
