@@ -232,6 +232,7 @@ def load_schedules(root: Path, content: Path, *, today: date | None = None) -> L
 class _Checker:
     def __init__(self, root: Path, content: Path, today: date) -> None:
         self.root = root
+        self.root_display: str | None = None
         self.today = today
         self.content = content
         self.problems: list[Problem] = []
@@ -247,11 +248,14 @@ class _Checker:
         self.problems.append(Problem(where.file, where.line, where.column, severity, message, hint, code))
 
     def display(self, path: Path) -> str:
+        """The path as messages show it: relative to the working directory when inside it."""
         try:
-            rel = path.resolve().relative_to(Path.cwd().resolve())
-            return str(rel)
+            inside = path.relative_to(self.root)
         except ValueError:
-            return str(path)
+            return _display(path)
+        if self.root_display is None:  # resolving every path costs ~0.1 ms: do it once, for the root
+            self.root_display = _display(self.root)
+        return str(Path(self.root_display) / inside)
 
     def read(self, path: Path) -> Node | None:
         self.files += 1
@@ -633,6 +637,8 @@ class _Checker:
         return tags
 
     def template(self, text: str, where: Where, fields: set[str]) -> None:
+        if "{" not in text and "}" not in text:
+            return  # nothing to fill in (most texts): skip the parse
         try:
             names = placeholders(text)
         except TemplateError as exc:
@@ -907,13 +913,18 @@ class _Checker:
             images=spec.images,
             context=MappingProxyType(full),
         )
+        rendered: dict[str, str] = {}  # networks without a variant share one rendering
         for network in self.settings.networks:
+            template = spec.variants.get(network, spec.text)
             try:
-                text = render(draft, network)
+                text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
             except (TemplateError, KeyError, IndexError, ValueError):
                 return  # the template problem is already reported
-            if not fits(network, text):
-                length = measure(network, text)
+            length = measure(network, text)
+            too_long = length > LIMITS[network]
+            if network == "bluesky" and not too_long:
+                too_long = len(text.encode("utf-8")) > BLUESKY_MAX_BYTES
+            if too_long:
                 unit = "weighted characters (links count 23)" if network == "x" else "graphemes"
                 if network == "bluesky" and length <= LIMITS[network]:
                     message = f"text is too long for bluesky: over {BLUESKY_MAX_BYTES} bytes of UTF-8"
@@ -1157,6 +1168,13 @@ class _Checker:
                 return False
             previous = fire
         return True
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 def require_valid(loaded: Loaded) -> Schedules:

@@ -140,6 +140,7 @@ def ensure_installed() -> None:
 def running_pds(data: Path) -> Iterator[LocalPds]:
     """Start the real PDS (installing it first if needed), create an account, stop it afterwards."""
     ensure_installed()
+    data.mkdir(parents=True, exist_ok=True)
     log_path = data / "server.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
