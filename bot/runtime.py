@@ -84,12 +84,14 @@ def lease() -> timedelta:
 
 
 @contextmanager
-def open_bot(args: argparse.Namespace, *, dry_run: bool, banner: bool = True) -> Iterator[Bot]:
+def open_bot(
+    args: argparse.Namespace, *, dry_run: bool, banner: bool = True, fetch_cards: bool = False
+) -> Iterator[Bot]:
     loaded = load_schedules(args)
     ledger = open_ledger()
     try:
         settings = loaded.schedules.settings
-        choices = factory.build(settings.networks, settings, ledger, dry_run=dry_run)
+        choices = factory.build(settings.networks, settings, ledger, dry_run=dry_run, fetch_cards=fetch_cards)
         if banner:
             for choice in choices:
                 level = logging.WARNING if choice.publisher.dry_run else logging.INFO
@@ -185,7 +187,7 @@ def post_now(args: argparse.Namespace) -> int:
         context=MappingProxyType({"link": args.link or ""}),
     )
     exit_code = 0
-    with open_bot(args, dry_run=args.dry_run, banner=False) as bot:
+    with open_bot(args, dry_run=args.dry_run, banner=False, fetch_cards=True) as bot:
         chosen = [c for c in bot.choices if not args.network or c.network in args.network]
         if not chosen:
             raise ConfigError(

@@ -2,7 +2,8 @@
 
 Used for ``--dry-run`` and, loudly announced at start-up, for any network without credentials, so the whole
 bot runs on a fresh machine. It goes through the same pipeline and ledger (its rows are marked dry-run and never
-count as real sends).
+count as real sends). It shows the text, Bluesky's rich-text facets with their byte ranges, the link card, and
+each image as it would be uploaded (size after fitting the network's limit) with its alt text.
 """
 
 from __future__ import annotations
@@ -11,35 +12,71 @@ import sys
 import threading
 from typing import TextIO
 
+import httpx
+
+from bot.errors import BotError
+from bot.images import prepare_image
 from bot.models import Post, Receipt
-from bot.textlen import LIMITS, measure
+from bot.textlen import LIMITS, measure, utf8_length
+
+IMAGE_LIMITS = {"x": 5_000_000, "bluesky": 1_000_000}
 
 
 class DryRunPublisher:
     dry_run = True
 
-    def __init__(self, network: str, *, out: TextIO | None = None, describe_card: bool = False) -> None:
+    def __init__(self, network: str, *, out: TextIO | None = None, fetch_cards: bool = False) -> None:
+        """``fetch_cards``: really fetch link-card pages to show them (``post --dry-run``); off for unattended
+        runs, which must work offline."""
         self.network = network
         self.limit = LIMITS[network]
         self.out = out
-        self.describe_card = describe_card
+        self.fetch_cards = fetch_cards
         self._lock = threading.Lock()
 
     def measure(self, text: str) -> int:
         return measure(self.network, text)
 
-    def publish(self, post: Post) -> Receipt:
+    def describe(self, post: Post) -> list[str]:
         lines = [f"[dry run] {self.network}: would post {post.key} ({post.length}/{post.limit})"]
         lines += [f"    | {line}" for line in post.text.splitlines() or [""]]
-        if post.link:
-            card = "link card for" if self.network == "bluesky" else "link"
-            lines.append(f"    {card}: {post.link}")
+        if self.network == "bluesky":
+            lines.append(
+                f"    {utf8_length(post.text)} UTF-8 bytes (limit 3000); langs: {', '.join(post.langs)}"
+            )
+            lines += [f"    facet: {facet}" for facet in bluesky_facets(post.text)]
+            if post.link and not post.images:
+                lines.append(f"    link card: {self._card(post.link)}")
+        elif post.link:
+            lines.append(f"    link: {post.link} (X shows its own card)")
         for image in post.images:
-            lines.append(f"    image: {image.path} (alt: {image.alt})")
-        if post.langs:
-            lines.append(f"    langs: {', '.join(post.langs)}")
+            try:
+                fitted = prepare_image(image.path, IMAGE_LIMITS[self.network])
+                size = f"{fitted.width}x{fitted.height} {fitted.mime}, {len(fitted.data) // 1024} KB"
+            except BotError as exc:
+                size = f"cannot be sent: {exc}"
+            lines.append(f"    image: {image.path} ({size})")
+            lines.append(f"      alt: {image.alt}")
         if post.labels:
-            lines.append(f"    labels: {', '.join(post.labels)}")
+            lines.append(f"    self-labels: {', '.join(post.labels)}")
+        if post.reply_to is not None:
+            lines.append(f"    in reply to: {post.reply_to.url or post.reply_to.remote_id}")
+        return lines
+
+    def _card(self, url: str) -> str:
+        if not self.fetch_cards:
+            return f"{url} (og:title, og:description and og:image are fetched when posting)"
+        from bot.linkcard import fetch_card
+
+        with httpx.Client(headers={"User-Agent": "aasr-bot (+https://endseclusion.org)"}) as client:
+            card = fetch_card(url, client)
+        if card is None:
+            return f"{url}: the page could not be read, so the post would go out without a card"
+        image = f", image {len(card.image) // 1024} KB" if card.image else ", no image"
+        return f"{card.title!r} / {card.description[:80]!r}{image}"
+
+    def publish(self, post: Post) -> Receipt:
+        lines = self.describe(post)
         with self._lock:
             out = self.out or sys.stdout
             out.write("\n".join(lines) + "\n")
@@ -51,3 +88,23 @@ class DryRunPublisher:
 
     def check(self) -> str:
         return "dry run: nothing is sent"
+
+
+def bluesky_facets(text: str) -> list[str]:
+    """The facets the Bluesky adapter would attach (mentions are resolved to DIDs only when really posting)."""
+    from atproto_client.utils import facet_detection  # type: ignore[import-untyped]
+
+    found = []
+    encoded = text.encode()
+    for facet in facet_detection.detect_facets(text):
+        start, end = int(facet.index.byte_start), int(facet.index.byte_end)
+        kind = str(facet.features[0].py_type).rsplit("#", 1)[-1]
+        found.append((start, f"{kind} {encoded[start:end].decode()!r} at bytes {start}-{end}"))
+    for mention in facet_detection.detect_mentions(text):
+        found.append(
+            (
+                mention.byte_start,
+                f"mention @{mention.handle} at bytes {mention.byte_start}-{mention.byte_end}",
+            )
+        )
+    return [description for _, description in sorted(found)]

@@ -33,12 +33,17 @@ def build(
     *,
     dry_run: bool,
     out: TextIO | None = None,
+    fetch_cards: bool = False,
 ) -> list[Choice]:
     choices: list[Choice] = []
     for network in networks:
         if dry_run:
             choices.append(
-                Choice(network, DryRunPublisher(network, out=out), "DRY RUN (--dry-run): nothing is sent")
+                Choice(
+                    network,
+                    DryRunPublisher(network, out=out, fetch_cards=fetch_cards),
+                    "DRY RUN (--dry-run): nothing is sent",
+                )
             )
             continue
         if network == "x":
@@ -52,7 +57,9 @@ def build(
                         "DRY RUN: no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)"
                     )
                 )
-                choices.append(Choice(network, DryRunPublisher(network, out=out), why))
+                choices.append(
+                    Choice(network, DryRunPublisher(network, out=out, fetch_cards=fetch_cards), why)
+                )
                 continue
             from bot.publishers.x import XPublisher
 
@@ -71,7 +78,9 @@ def build(
             bcreds = config.bluesky_credentials()
             if bcreds is None:
                 why = "DRY RUN: no Bluesky credentials (set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD)"
-                choices.append(Choice(network, DryRunPublisher(network, out=out), why))
+                choices.append(
+                    Choice(network, DryRunPublisher(network, out=out, fetch_cards=fetch_cards), why)
+                )
                 continue
             from bot.publishers.bluesky import BlueskyPublisher
 
