@@ -172,6 +172,9 @@ class Service:
         url = settings.feed.url
         if not url or self.fetch_feed is None:
             return "feed: off"
+        if now.astimezone(settings.timezone).date() in settings.blackout:
+            # Stories published today are found by the first poll after the blackout, not skipped as late.
+            return "feed: not polled (blackout date)"
         etag, modified = self.ledger.feed_validators(url)
         try:
             result = self.fetch_feed(url, etag, modified)

@@ -301,3 +301,59 @@ def test_two_services_on_one_ledger_post_each_item_once(tmp_path: Path) -> None:
         assert len(keys) == len(set(keys)) == 41
     for service in services:
         service.ledger.close()
+
+
+def test_monthly_budget_defers_x_and_feed_waits_for_scheduled_posts(tmp_path: Path, ledger: Ledger) -> None:
+    settings = SETTINGS.replace("monthly_budget_usd: 30", "monthly_budget_usd: 0.25")
+    service, x, bsky = make_service(tmp_path, ledger, settings=settings)
+    now = ny(2026, 12, 3, 10, 0)
+    # $0.20 already spent this month: the 10:00 post ($0.015) fits, and a story announcement found at 10:00
+    # (a URL post, $0.20) must leave room for the 16:00 post that is still to come today.
+    ledger.ensure(
+        "manual/earlier",
+        "x",
+        dry_run=False,
+        source="manual",
+        name="m",
+        due_at=ny(2026, 12, 1, 9, 0),
+        payload="{}",
+        now=ny(2026, 12, 1, 9, 0),
+    )
+    ledger.mark_sent(
+        "manual/earlier", "x", dry_run=False, remote_id="1", url="u", cost=0.20, now=ny(2026, 12, 1, 9, 0)
+    )
+    from bot.service import post_to_payload
+
+    feed_post = Post(
+        "feed/abc",
+        "x",
+        "New on endseclusion.org: a story https://endseclusion.org/s/",
+        60,
+        280,
+        link="https://endseclusion.org/s/",
+    )
+    ledger.ensure(
+        "feed/abc",
+        "x",
+        dry_run=False,
+        source="feed",
+        name="story",
+        due_at=now,
+        payload=post_to_payload(feed_post),
+        now=now,
+    )
+    report = service.run_pass(now)
+    assert [p.key for p in x.published] == ["awareness/idpd/2026/1"]
+    waiting = [o for o in report.outcomes if o.key == "feed/abc"]
+    assert waiting[0].status == "waiting" and "monthly X budget" in waiting[0].detail
+    assert ledger.get("feed/abc", "x", dry_run=False).status == "pending"  # type: ignore[union-attr]
+    assert len(bsky.published) == 1
+
+
+def test_feed_is_not_polled_on_a_blackout_date(tmp_path: Path, ledger: Ledger) -> None:
+    settings = SETTINGS.replace("feed:\n  url: null\n", "feed:\n  url: http://127.0.0.1:9/feed/\n")
+    service, _, _ = make_service(tmp_path, ledger, settings=settings + "blackout: [2026-12-03]\n")
+    calls: list[str] = []
+    service.fetch_feed = lambda url, etag, modified: calls.append(url)
+    assert service.poll_feed(ny(2026, 12, 3, 12, 0)) == "feed: not polled (blackout date)"
+    assert calls == []
