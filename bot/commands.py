@@ -21,9 +21,9 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _load(args: argparse.Namespace) -> config.Loaded:
+def _load(args: argparse.Namespace, *, text_checks: bool = True) -> config.Loaded:
     root = config.schedules_dir(args.schedules)
-    return config.load_schedules(root, config.content_dir(args.content, root))
+    return config.load_schedules(root, config.content_dir(args.content, root), text_checks=text_checks)
 
 
 def _report_problems(loaded: config.Loaded) -> None:
@@ -83,13 +83,13 @@ def cmd_upcoming(args: argparse.Namespace) -> int:
     from bot.planner import day_window, due_between
     from bot.preview import format_due, render_due
 
-    loaded = _load(args)
+    loaded = _load(args, text_checks=False)
     settings = loaded.schedules.settings
     first = args.start or _today(loaded)
     last = args.end or first + timedelta(days=(args.days or 30) - 1)
     if last < first:
         return _usage("upcoming", f"--to {last} is before --from {first}")
-    _report_problems(loaded)
+    _report_problems(loaded)  # lengths are in the output itself, with TOO LONG where a post is
     start, end = day_window(first, last, settings.timezone)
     entries = [render_due(due, settings.networks) for due in due_between(loaded.schedules, start, end)]
     if args.json:
@@ -108,7 +108,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
     if not 1900 <= args.year <= 9998:
         return _usage("calendar", f"--year {args.year} is out of range: use a year between 1900 and 9998")
-    loaded = _load(args)
+    loaded = _load(args, text_checks=False)
     _report_problems(loaded)
     entries = calendar_entries(loaded.schedules, args.year)
     if args.json:
@@ -133,7 +133,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
     if not base_root.is_dir():
         return _usage("changes", f"--base {args.base} is not a folder")
     current = _load(args)
-    base = config.load_schedules(base_root, config.content_dir(None, base_root))
+    base = config.load_schedules(base_root, config.content_dir(None, base_root), text_checks=False)
     settings = current.schedules.settings
     first = args.start or _today(current)
     last = first + timedelta(days=args.days - 1)

@@ -27,12 +27,21 @@ def human_date(day: date) -> str:
     return f"{day.strftime('%B')} {day.day}, {day.year}"
 
 
-def _draft(key: str, source: str, name: str, file: str, spec: PostSpec, settings: Settings,
-           context: dict[str, str]) -> Draft:
+def _draft(
+    key: str, source: str, name: str, file: str, spec: PostSpec, settings: Settings, context: dict[str, str]
+) -> Draft:
     context.setdefault("link", spec.link or "")
     return Draft(
-        key=key, source=source, name=name, file=file, text=spec.text, variants=spec.variants,
-        hashtags=spec.hashtags, link=spec.link, images=spec.images, context=MappingProxyType(context),
+        key=key,
+        source=source,
+        name=name,
+        file=file,
+        text=spec.text,
+        variants=spec.variants,
+        hashtags=spec.hashtags,
+        link=spec.link,
+        images=spec.images,
+        context=MappingProxyType(context),
         langs=settings.langs,
     )
 
@@ -44,7 +53,11 @@ def _awareness(obs: Observance, schedules: Schedules, start: datetime, end: date
     first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
     for span in spans_between(rule, first, last):
         for n, post in enumerate(obs.posts, start=1):
-            day = span.start + timedelta(days=post.day - 1) if post.day > 0 else span.end + timedelta(days=post.day + 1)
+            day = (
+                span.start + timedelta(days=post.day - 1)
+                if post.day > 0
+                else span.end + timedelta(days=post.day + 1)
+            )
             if not span.start <= day <= span.end:
                 continue
             at = local_instant(day, post.time or settings.default_time, tz)
@@ -94,8 +107,20 @@ def due_between(schedules: Schedules, start: datetime, end: datetime) -> list[Du
     for queued in schedules.queue:
         if start <= queued.at <= end:
             context = {"name": queued.name, "year": str(queued.at.year), "date": human_date(queued.at.date())}
-            found.append(Due(queued.at, _draft(f"queue/{queued.id}", "queue", queued.name, queued.file,
-                                               queued.spec, settings, context)))
+            found.append(
+                Due(
+                    queued.at,
+                    _draft(
+                        f"queue/{queued.id}",
+                        "queue",
+                        queued.name,
+                        queued.file,
+                        queued.spec,
+                        settings,
+                        context,
+                    ),
+                )
+            )
     for rec in schedules.recurring:
         found.extend(_recurring(rec, settings, start, end))
     found.sort(key=lambda d: (d.at, d.draft.key))
@@ -105,11 +130,23 @@ def due_between(schedules: Schedules, start: datetime, end: datetime) -> list[Du
 def feed_draft(item: FeedItem, key: str, settings: Settings, now: datetime) -> Draft:
     """A story announcement: the feed template with the title shortened to fit (machine text may be cut)."""
     local = now.astimezone(settings.timezone)
-    context = {"title": item.title, "link": item.url, "name": item.title, "year": str(local.year),
-               "date": human_date(local.date())}
+    context = {
+        "title": item.title,
+        "link": item.url,
+        "name": item.title,
+        "year": str(local.year),
+        "date": human_date(local.date()),
+    }
     return Draft(
-        key=key, source="feed", name=item.title, file=settings.feed.url or "feed", text=settings.feed.template,
-        hashtags=settings.feed.hashtags, link=item.url, fit=True, context=MappingProxyType(context),
+        key=key,
+        source="feed",
+        name=item.title,
+        file=settings.feed.url or "feed",
+        text=settings.feed.template,
+        hashtags=settings.feed.hashtags,
+        link=item.url,
+        fit=True,
+        context=MappingProxyType(context),
         langs=settings.langs,
     )
 

@@ -20,12 +20,14 @@ def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
 
     posts = {}
     draft = due.draft
+    rendered: dict[str, str] = {}  # networks without a variant share one rendering
     for network in networks:
         if draft.fit:  # machine text is shortened to fit; compose owns that
             post = compose(draft, network, due_at=due.at)
             text, length = post.text, post.length
         else:
-            text = render(draft, network)
+            template = draft.variants.get(network, draft.text)
+            text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
             length = measure(network, text)
         posts[network] = {"text": text, "length": length, "limit": LIMITS[network]}
     return {
