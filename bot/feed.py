@@ -186,6 +186,9 @@ def parse_feed(data: bytes, *, url: str, content_type: str | None = None) -> tup
     return tuple(items)
 
 
+_NOT_IN_URLS = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
 def normalise_url(url: str) -> str:
     """A comparison key for a story URL, so tracking variants of one link count as the same story.
 
@@ -193,7 +196,9 @@ def normalise_url(url: str) -> str:
     stories), drops user info, default ports, the fragment and tracking parameters (utm_*, mc_*, fbclid,
     gclid, ref, ...), sorts the remaining parameters and strips trailing slashes from the path.
     """
-    text = url.strip()
+    # A URL never holds raw white space or control characters (browsers drop them too); removing them all,
+    # not only at the ends, keeps the key stable however a feed pads its links.
+    text = _NOT_IN_URLS.sub("", url)
     try:
         parts = urlsplit(text)
         host = parts.hostname or ""
