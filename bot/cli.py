@@ -20,7 +20,9 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse's own exits with 2 too; keep one line and a pointer to help
+    def error(
+        self, message: str
+    ) -> Any:  # argparse's own exits with 2 too; keep one line and a pointer to help
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -53,30 +55,47 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def schedules_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--schedules", metavar="DIR", help="schedules folder (default: $BOT_SCHEDULES or ./schedules)")
-        p.add_argument("--content", metavar="DIR", help="content folder for images and texts (default: $BOT_CONTENT "
-                       "or content/ beside the schedules)")
+        p.add_argument(
+            "--schedules", metavar="DIR", help="schedules folder (default: $BOT_SCHEDULES or ./schedules)"
+        )
+        p.add_argument(
+            "--content",
+            metavar="DIR",
+            help="content folder for images and texts (default: $BOT_CONTENT "
+            "or content/ beside the schedules)",
+        )
 
-    p = sub.add_parser("validate", help="check every schedule file and report all problems at once",
-                       description="Check settings, awareness days, queued and recurring posts: YAML, keys, types, "
-                       "`when` rules, time zones, ids, sources, images and alt text, and each post's length on each "
-                       "network. Prints one problem per line as path:line:column. Exit 0 valid, 1 invalid, 2 usage.")
+    p = sub.add_parser(
+        "validate",
+        help="check every schedule file and report all problems at once",
+        description="Check settings, awareness days, queued and recurring posts: YAML, keys, types, "
+        "`when` rules, time zones, ids, sources, images and alt text, and each post's length on each "
+        "network. Prints one problem per line as path:line:column. Exit 0 valid, 1 invalid, 2 usage.",
+    )
     schedules_args(p)
     p.add_argument("--strict", action="store_true", help="treat accessibility warnings as errors")
     p.add_argument("--json", action="store_true", help="print problems as a JSON array")
 
-    p = sub.add_parser("upcoming", help="preview every post due in a window, per network, with lengths",
-                       description="Every post that would go out between two local dates (both inclusive), in time "
-                       "order, rendered for each network with its length and limit.")
+    p = sub.add_parser(
+        "upcoming",
+        help="preview every post due in a window, per network, with lengths",
+        description="Every post that would go out between two local dates (both inclusive), in time "
+        "order, rendered for each network with its length and limit.",
+    )
     schedules_args(p)
-    p.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)")
+    p.add_argument(
+        "--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)"
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--to", dest="end", type=_iso_date, metavar="YYYY-MM-DD", help="last day (inclusive)")
     group.add_argument("--days", type=_positive, metavar="N", help="number of days (default: 30)")
     p.add_argument("--json", action="store_true", help="print a JSON array")
 
-    p = sub.add_parser("calendar", help="every awareness observance's dates in a year",
-                       description="Every observance's dates in a year, as text, JSON or an iCalendar (RFC 5545) file.")
+    p = sub.add_parser(
+        "calendar",
+        help="every awareness observance's dates in a year",
+        description="Every observance's dates in a year, as text, JSON or an iCalendar (RFC 5545) file.",
+    )
     schedules_args(p)
     p.add_argument("--year", type=int, required=True, metavar="YYYY", help="the calendar year to list")
     fmt = p.add_mutually_exclusive_group()
@@ -92,60 +111,94 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schedules_args(p)
     p.add_argument("--base", required=True, metavar="DIR", help="the schedules folder to compare with")
-    p.add_argument("--days", type=_positive, default=400, metavar="N", help="days to look ahead (default: 400)")
-    p.add_argument("--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)")
+    p.add_argument(
+        "--days", type=_positive, default=400, metavar="N", help="days to look ahead (default: 400)"
+    )
+    p.add_argument(
+        "--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)"
+    )
 
-    p = sub.add_parser("post", help="publish one post now",
-                       description="Publish one post now through the same composer and adapters. Networks without "
-                       "credentials (or all, with --dry-run) print what would be sent. On a refusal (rate limit, "
-                       "duplicate, ...) it says so in one line and exits 1; it never waits out a limit.")
+    p = sub.add_parser(
+        "post",
+        help="publish one post now",
+        description="Publish one post now through the same composer and adapters. Networks without "
+        "credentials (or all, with --dry-run) print what would be sent. On a refusal (rate limit, "
+        "duplicate, ...) it says so in one line and exits 1; it never waits out a limit.",
+    )
     p.add_argument("text", help="the post's text")
     p.add_argument("--link", metavar="URL", help="a link to add (Bluesky shows a card for it)")
     p.add_argument("--image", action="append", default=[], metavar="FILE", help="attach an image (up to 4)")
-    p.add_argument("--alt", action="append", default=[], metavar="TEXT", help="alt text, one per --image, in order")
+    p.add_argument(
+        "--alt", action="append", default=[], metavar="TEXT", help="alt text, one per --image, in order"
+    )
     p.add_argument("--hashtag", action="append", default=[], metavar="TAG", help="a hashtag, without #")
-    p.add_argument("--network", action="append", choices=["x", "bluesky"], help="only this network (repeatable)")
+    p.add_argument(
+        "--network", action="append", choices=["x", "bluesky"], help="only this network (repeatable)"
+    )
     p.add_argument("--dry-run", action="store_true", help="send nothing; print what would be sent")
     schedules_args(p)
 
-    p = sub.add_parser("check", help="verify the configured credentials against each network",
-                       description="Verify credentials (X: GET /2/users/me; Bluesky: a session) and say, per "
-                       "network, whether posting will work. Exit 1 if a configured network fails.")
+    p = sub.add_parser(
+        "check",
+        help="verify the configured credentials against each network",
+        description="Verify credentials (X: GET /2/users/me; Bluesky: a session) and say, per "
+        "network, whether posting will work. Exit 1 if a configured network fails.",
+    )
     schedules_args(p)
 
-    p = sub.add_parser("run", help="run the bot: post on schedule and announce new stories (the Procfile worker)",
-                       description="Run until stopped (SIGTERM/SIGINT): post every scheduled and awareness post on "
-                       "time, poll the site feed, retry failures, reload schedules when files change or on SIGHUP. "
-                       "Networks without credentials run in dry-run mode.")
+    p = sub.add_parser(
+        "run",
+        help="run the bot: post on schedule and announce new stories (the Procfile worker)",
+        description="Run until stopped (SIGTERM/SIGINT): post every scheduled and awareness post on "
+        "time, poll the site feed, retry failures, reload schedules when files change or on SIGHUP. "
+        "Networks without credentials run in dry-run mode.",
+    )
     schedules_args(p)
     p.add_argument("--dry-run", action="store_true", help="send nothing to any network")
 
-    p = sub.add_parser("tick", help="one pass (due posts, feed poll, retries), then exit: for cron or CI schedules",
-                       description="One pass of the bot's logic: record due posts, poll the feed once, send what can "
-                       "go now, then exit. Never waits out a rate limit: what can't go stays pending.")
+    p = sub.add_parser(
+        "tick",
+        help="one pass (due posts, feed poll, retries), then exit: for cron or CI schedules",
+        description="One pass of the bot's logic: record due posts, poll the feed once, send what can "
+        "go now, then exit. Never waits out a rate limit: what can't go stays pending.",
+    )
     schedules_args(p)
     p.add_argument("--dry-run", action="store_true", help="send nothing to any network")
 
-    p = sub.add_parser("status", help="recent deliveries, failures, pending items, spend, next posts",
-                       description="Per network: last deliveries with URLs, failures with reasons, pending and "
-                       "skipped items, the next due posts, X posts and estimated spend this day and month.")
+    p = sub.add_parser(
+        "status",
+        help="recent deliveries, failures, pending items, spend, next posts",
+        description="Per network: last deliveries with URLs, failures with reasons, pending and "
+        "skipped items, the next due posts, X posts and estimated spend this day and month.",
+    )
     schedules_args(p)
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = sub.add_parser("retry", help="send a failed or skipped item again", description="Put a failed or skipped "
-                       "item back in the queue; the next pass sends it.")
+    p = sub.add_parser(
+        "retry",
+        help="send a failed or skipped item again",
+        description="Put a failed or skipped item back in the queue; the next pass sends it.",
+    )
     p.add_argument("key", help="item key as shown by status, e.g. queue/sample-letters-2026-12")
     p.add_argument("--network", choices=["x", "bluesky"], help="only this network")
 
-    p = sub.add_parser("skip", help="never send a pending or failed item", description="Mark an item skipped.")
+    p = sub.add_parser(
+        "skip", help="never send a pending or failed item", description="Mark an item skipped."
+    )
     p.add_argument("key", help="item key as shown by status")
     p.add_argument("--network", choices=["x", "bluesky"], help="only this network")
     p.add_argument("--reason", default="skipped by a maintainer", help="recorded in the ledger")
 
-    sub.add_parser("pause", help="stop publishing until resume", description="Publish nothing until `resume`; "
-                   "posts that come due are held and reported by status.")
-    p = sub.add_parser("resume", help="publish again; release or skip what came due while paused",
-                       description="Publish again. Posts held while paused are sent (--release) or skipped (--skip).")
+    sub.add_parser(
+        "pause",
+        help="stop publishing until resume",
+        description="Publish nothing until `resume`; posts that come due are held and reported by status.",
+    )
+    p = sub.add_parser(
+        "resume",
+        help="publish again; release or skip what came due while paused",
+        description="Publish again. Posts held while paused are sent (--release) or skipped (--skip).",
+    )
     choice = p.add_mutually_exclusive_group()
     choice.add_argument("--release", action="store_true", help="send the held posts now")
     choice.add_argument("--skip", action="store_true", help="skip the held posts")
@@ -173,4 +226,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-

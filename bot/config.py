@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -19,8 +18,6 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import regex  # type: ignore[import-untyped]  # regex ships no type information
 
 from bot import lint
 from bot.compose import TemplateError, placeholders
@@ -53,56 +50,6 @@ POST_TEMPLATE_FIELDS = {"name", "year", "date", "link"}
 FEED_TEMPLATE_FIELDS = {"title", "link", "name", "year", "date"}
 LONGEST_DATE = "September 30, 2026"
 """The longest ``{date}`` the planner renders (``human_date``), for length checks."""
-BLUESKY_MAX_BYTES = 3000
-
-# X's weighted length (twitter-text v3, after NFC and CR/LF -> LF): code points in these ranges weigh 1, all
-# others 2, an emoji (one or several code points) 2, a URL 23. Characters that can be part of an emoji are
-# found with Unicode's emoji properties; digits, '#' and '*' only form one (a keycap) together with such a
-# character. tests/test_config.py checks both facts against twitter-text's own emoji list.
-_X_HEAVY = re.compile("[^\\x00-\\u10ff\\u2000-\\u200d\\u2010-\\u201f\\u2032-\\u2037]")
-_X_EMOJI_PART = regex.compile(r"[[\p{Emoji}\p{Emoji_Component}\p{Extended_Pictographic}]--[0-9#*]]", regex.V1)
-_LINE_ENDS = re.compile(r"\r\n|\r")
-X_URL_LENGTH = 23
-
-
-def x_length_fast(text: str) -> int | None:
-    """X's weighted length exactly as twitter-text counts it, or None when the text may hold an emoji.
-
-    twitter-text spends ~1.5 ms a text scanning for emoji; without any emoji character the count is simple
-    arithmetic over its (cheap) URL spans. Callers fall back to ``textlen.x_length`` on None.
-    """
-    text = _LINE_ENDS.sub("\n", unicodedata.normalize("NFC", text))
-    if _X_EMOJI_PART.search(text):
-        return None
-    from bot.textlen import url_spans
-
-    length = len(text) + len(_X_HEAVY.findall(text))
-    for start, end in url_spans(text):
-        piece = text[start:end]
-        length += X_URL_LENGTH - len(piece) - len(_X_HEAVY.findall(piece))
-    return length
-
-
-def measure(network: str, text: str) -> int:
-    """``textlen.measure``, with the exact fast path for X."""
-    from bot import textlen
-
-    if network == "x":
-        fast = x_length_fast(text)
-        if fast is not None:
-            return fast
-    return textlen.measure(network, text)
-
-
-def fits(network: str, text: str) -> bool:
-    """``textlen.fits``, with the exact fast path for X."""
-    from bot import textlen
-
-    if network == "x":
-        return measure("x", text) <= textlen.LIMITS["x"]
-    return textlen.fits(network, text)
-
-
 # ----------------------------------------------------------------------------------------------- environment
 
 
@@ -905,7 +852,7 @@ class _Checker:
         """
         from bot.compose import render
         from bot.models import Draft
-        from bot.textlen import LIMITS
+        from bot.textlen import BLUESKY_MAX_BYTES, LIMITS, measure
 
         name = context.get("name", "")
         full = {"name": name, "year": str(self.today.year), "date": LONGEST_DATE, "link": spec.link or ""}

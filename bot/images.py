@@ -42,7 +42,10 @@ def prepare_image(path: Path, max_bytes: int, *, max_side: int = 4096) -> Prepar
         raise BotError(f"{path} is not an image Pillow can read", hint="use PNG, JPEG, GIF or WebP") from exc
     if len(raw) <= max_bytes and fmt in MIME_BY_FORMAT and max(img.size) <= max_side:
         return PreparedImage(raw, MIME_BY_FORMAT[fmt], img.width, img.height)
-    keep_alpha = (img.mode in ("RGBA", "LA", "P") and "transparency" in img.info) or img.mode in ("RGBA", "LA")
+    keep_alpha = (img.mode in ("RGBA", "LA", "P") and "transparency" in img.info) or img.mode in (
+        "RGBA",
+        "LA",
+    )
     scale = min(1.0, max_side / max(img.size))
     quality = 88
     while True:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.config import Schedules, measure
+from bot.config import Schedules
 from bot.models import Due
 
 MAX_DATES_SHOWN = 6
@@ -16,7 +16,7 @@ MAX_DATES_SHOWN = 6
 def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
     """One due post as a JSON-ready dict: when, what, and the exact text, length and limit per network."""
     from bot.compose import compose, render
-    from bot.textlen import LIMITS
+    from bot.textlen import LIMITS, fits, measure
 
     posts = {}
     draft = due.draft
@@ -29,7 +29,12 @@ def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
             template = draft.variants.get(network, draft.text)
             text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
             length = measure(network, text)
-        posts[network] = {"text": text, "length": length, "limit": LIMITS[network]}
+        posts[network] = {
+            "text": text,
+            "length": length,
+            "limit": LIMITS[network],
+            "fits": fits(network, text),
+        }
     return {
         "at": due.at.isoformat(timespec="seconds"),
         "key": draft.key,
@@ -47,7 +52,7 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
     if blackout:
         lines.append("    (blackout date: will be skipped)")
     for network, post in entry["posts"].items():
-        flag = "" if post["length"] <= post["limit"] else "  TOO LONG"
+        flag = "" if post.get("fits", post["length"] <= post["limit"]) else "  TOO LONG"
         lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}")
         for text_line in post["text"].splitlines() or [""]:
             lines.append(f"             {text_line}")
@@ -205,7 +210,7 @@ def changes_markdown(
             if kind == "removed":
                 continue
             for network, post in entries[0]["posts"].items():
-                verdict = "fits" if post["length"] <= post["limit"] else "**TOO LONG**"
+                verdict = "fits" if post.get("fits", post["length"] <= post["limit"]) else "**TOO LONG**"
                 lines.append(f"**{network}**: {post['length']}/{post['limit']} ({verdict})")
                 lines.append("")
                 lines.append(_fence(post["text"]))

@@ -7,13 +7,13 @@ module owns those rules; it stays import-light (no network SDKs) because ``valid
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
 import regex  # type: ignore[import-untyped]  # regex ships no type information
-from twitter_text import extract_urls as _tt_extract_urls
-from twitter_text import extract_urls_with_indices, parse_tweet
 
 X_LIMIT = 280
 BLUESKY_LIMIT = 300
@@ -23,10 +23,53 @@ LIMITS: Mapping[str, int] = MappingProxyType({"x": X_LIMIT, "bluesky": BLUESKY_L
 
 _GRAPHEME = regex.compile(r"\X")
 
+# Exact fast paths. Importing twitter-text costs ~0.2 s (it imports pkg_resources and compiles a regex of every
+# emoji) and its emoji scan ~1.5 ms a text, which is most of `validate`'s time. So it is imported only for
+# texts the arithmetic below cannot count exactly; tests/test_textlen.py compares both paths on many texts.
+#
+# X's weighted length (twitter-text v3, after NFC and CR/LF -> LF): code points in these ranges weigh 1, all
+# others 2, an emoji (one or several code points) 2, a URL 23. Characters that can be part of an emoji are
+# found with Unicode's emoji properties; digits, '#' and '*' only form one (a keycap) together with such a
+# character.
+_X_HEAVY = re.compile("[^\\x00-\\u10ff\\u2000-\\u200d\\u2010-\\u201f\\u2032-\\u2037]")
+_X_EMOJI_PART = regex.compile(r"[[\p{Emoji}\p{Emoji_Component}\p{Extended_Pictographic}]--[0-9#*]]", regex.V1)
+_LINE_ENDS = re.compile(r"\r\n|\r")
+X_URL_LENGTH = 23
+# A plain web address, as the bot appends links: scheme, lowercase host under a common TLD, a path of safe
+# characters ending in a letter, digit or '/', standing between white space. twitter-text takes such an
+# address whole. Anything else that could be a URL (a dot before a letter, '://', 'www') goes to twitter-text.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"  # twitter-text refuses labels over 63 characters
+_SIMPLE_URL = re.compile(
+    rf"(?<!\S)https?://(?:{_LABEL}\.){{1,4}}(?:org|com|net|gov|edu|int|us)"
+    r"(?:/(?:[A-Za-z0-9_~%/-]{0,150}[A-Za-z0-9_~%/])?)?(?!\S)"
+)
+_MAYBE_URL = re.compile(r"[.\uff0e\u3002\uff61][^\W\d_]|://|www", re.IGNORECASE)
+
+
+def _twitter_text() -> Any:
+    import twitter_text  # the library ships no type information
+
+    return twitter_text
+
 
 def x_length(text: str) -> int:
     """X's weighted length, the number X compares with 280."""
-    return int(parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
+    normal = _LINE_ENDS.sub("\n", unicodedata.normalize("NFC", text))
+    spans = _simple_url_spans(normal)
+    if spans is None or _X_EMOJI_PART.search(normal):
+        return int(_twitter_text().parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
+    length = len(normal) + len(_X_HEAVY.findall(normal))
+    for start, end in spans:
+        piece = normal[start:end]
+        length += X_URL_LENGTH - len(piece) - len(_X_HEAVY.findall(piece))
+    return length
+
+
+def _simple_url_spans(text: str) -> list[tuple[int, int]] | None:
+    """The URLs of ``text`` when every one is a plain web address (see ``_SIMPLE_URL``), else None."""
+    spans = [m.span() for m in _SIMPLE_URL.finditer(text)]
+    rest = _SIMPLE_URL.sub(" ", text)
+    return None if _MAYBE_URL.search(rest) else spans
 
 
 def bluesky_length(text: str) -> int:
@@ -61,9 +104,14 @@ def fits(network: str, text: str) -> bool:
 
 def extract_urls(text: str) -> list[str]:
     """URLs exactly as X would find them (with or without a scheme), each a substring of ``text``."""
-    return [str(url) for url in _tt_extract_urls(text)]
+    return [text[start:end] for start, end in url_spans(text)]
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` indices of each URL of ``extract_urls(text)``, for code that must not split one."""
-    return [(int(u["indices"][0]), int(u["indices"][1])) for u in extract_urls_with_indices(text)]
+    """``(start, end)`` indices of each URL X would find, for code that must not split one."""
+    spans = _simple_url_spans(text)
+    if spans is not None:
+        return spans
+    return [
+        (int(u["indices"][0]), int(u["indices"][1])) for u in _twitter_text().extract_urls_with_indices(text)
+    ]

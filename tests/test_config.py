@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import LONGEST_DATE, Loaded, fits, load_schedules, measure, x_length_fast
+from bot.config import LONGEST_DATE, Loaded, load_schedules
 from bot.planner import human_date
 from bot.problems import Problem
 
@@ -520,64 +520,6 @@ def test_mutated_real_schedules_never_raise(tmp_path: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(mutate(source.read_text(encoding="utf-8"), rng), encoding="utf-8")
         load_schedules(root, tmp_path / "content", today=TODAY)
-
-
-# --------------------------------------------------------------------------- X length fast path is exact
-
-PIECES = [
-    *"aZ .#1*\n",
-    "\r\n", "\r", "é", "e\u0301", "日", "\u2019", "\u2014", "\u2026", "\u00a0", "\u0301", "\u1100",
-    "\u00a9", "\u00ae", "\ufe0f", "\u20e3", "\u200d", "\u203c", "\u2122", "\U0001f389",
-    "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1fa\U0001f1f8", "\U0001f44d\U0001f3fd",
-    "1\ufe0f\u20e3", "#\u20e3", "https://endseclusion.org/", "endseclusion.org", "t.co",
-    "https://t.co/abc", "a.b.co/x?y=1",
-    "e.g.", "example.com.", "日本語.jp", "http://xn--wgv71a119e.jp", "www.un.org/en", "@aasr",
-    "#EndSeclusion", "рф.рф", "Ab.cd", "(https://a.org/x_(y))",
-    "https://endseclusion.org/\u00e9t\u00e9", "\U00020000",
-]  # fmt: skip
-
-
-@settings(max_examples=1500, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=80))
-def test_x_length_fast_is_exactly_twitter_text_or_declines(pieces: list[str]) -> None:
-    from bot.textlen import x_length
-
-    text = "".join(pieces)
-    fast = x_length_fast(text)
-    assert fast is None or fast == x_length(text)
-    assert measure("x", text) == x_length(text)
-    assert fits("x", text) == (x_length(text) <= 280)
-
-
-def test_x_length_fast_handles_the_shipped_posts() -> None:
-    """Every shipped post, as rendered, takes the fast path and gets twitter-text's exact count."""
-    from bot.compose import render
-    from bot.planner import day_window, due_between
-    from bot.textlen import x_length
-
-    shipped = Path(__file__).resolve().parents[1]
-    loaded = load_schedules(shipped / "schedules", shipped / "content", today=TODAY)
-    start, end = day_window(date(2027, 1, 1), date(2027, 12, 31), loaded.schedules.settings.timezone)
-    texts = [render(due.draft, "x") for due in due_between(loaded.schedules, start, end)]
-    assert len(texts) > 40
-    assert [x_length_fast(t) for t in texts] == [x_length(t) for t in texts]
-
-
-def test_emoji_properties_cover_every_twitter_text_emoji() -> None:
-    """The fast path declines any text with an emoji character; check the properties against the library."""
-    from twitter_text.regexp.emoji import emoji_list, single_codepoint_emoji_ranges
-
-    from bot.config import _X_EMOJI_PART
-
-    def part(code: int) -> bool:
-        return _X_EMOJI_PART.fullmatch(chr(code)) is not None
-
-    for low, high in single_codepoint_emoji_ranges:  # the library's single-character class, exactly
-        assert all(part(code) for code in range(low, high + 1)), (hex(low), hex(high))
-    for entry in emoji_list:  # the library's multi-character alternatives
-        codes = [int(c, 16) for c in entry.codepoint.split()]
-        assert any(part(code) for code in codes), entry
-    assert not any(part(ord(ch)) for ch in "0123456789#* a.é日\u2019")
 
 
 def test_longest_date_is_the_longest_human_date() -> None:
