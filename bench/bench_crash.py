@@ -36,15 +36,28 @@ from tests.xserver import Fault, XStandIn  # noqa: E402
 
 
 def env_for(root: Path, x: XStandIn, pds: LocalPds, now: datetime) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))}
-    env.update({
-        "BOT_DB": str(root / "ledger.sqlite3"), "BOT_SCHEDULES": str(root / "schedules"),
-        "BOT_CONTENT": str(root / "content"), "BOT_NOW": now.isoformat(), "BOT_LEASE_SECONDS": "60",
-        "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO),
-        "X_API_KEY": X_KEYS.consumer_key, "X_API_SECRET": X_KEYS.consumer_secret, "X_ACCESS_TOKEN": X_KEYS.token,
-        "X_ACCESS_TOKEN_SECRET": X_KEYS.token_secret, "X_API_BASE_URL": x.url,
-        "BLUESKY_SERVICE": pds.url, "BLUESKY_HANDLE": pds.handle, "BLUESKY_APP_PASSWORD": pds.password,
-    })
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))
+    }
+    env.update(
+        {
+            "BOT_DB": str(root / "ledger.sqlite3"),
+            "BOT_SCHEDULES": str(root / "schedules"),
+            "BOT_CONTENT": str(root / "content"),
+            "BOT_NOW": now.isoformat(),
+            "BOT_LEASE_SECONDS": "60",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(REPO),
+            "X_API_KEY": X_KEYS.consumer_key,
+            "X_API_SECRET": X_KEYS.consumer_secret,
+            "X_ACCESS_TOKEN": X_KEYS.token,
+            "X_ACCESS_TOKEN_SECRET": X_KEYS.token_secret,
+            "X_API_BASE_URL": x.url,
+            "BLUESKY_SERVICE": pds.url,
+            "BLUESKY_HANDLE": pds.handle,
+            "BLUESKY_APP_PASSWORD": pds.password,
+        }
+    )
     return env
 
 
@@ -78,8 +91,13 @@ def main() -> int:
         now = datetime(2026, 12, 3, 10, 0, 30, tzinfo=ZoneInfo("America/New_York"))
         killed = finished = 0
         for _ in range(args.kills):
-            proc = subprocess.Popen([sys.executable, "-m", "bot", "tick"], env=env_for(root, x, pds, now), cwd=root,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "tick"],
+                env=env_for(root, x, pds, now),
+                cwd=root,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.5, 3.0))
             if proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)
@@ -88,20 +106,34 @@ def main() -> int:
                 finished += 1
             proc.wait()
             now += timedelta(minutes=2)
-        final = subprocess.run([sys.executable, "-m", "bot", "tick"], env=env_for(root, x, pds, now), cwd=root,
-                               capture_output=True, text=True, check=False)
+        final = subprocess.run(
+            [sys.executable, "-m", "bot", "tick"],
+            env=env_for(root, x, pds, now),
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         expected = {f"Bot benchmark post {i} of round {tag}. #EndSeclusion" for i in range(args.posts)}
-        counted = {"x": Counter(t["text"] for t in x.tweets.values()),
-                   "bluesky": Counter(t.replace("\n", " ") for t in bluesky_texts(pds))}
+        counted = {
+            "x": Counter(t["text"] for t in x.tweets.values()),
+            "bluesky": Counter(t.replace("\n", " ") for t in bluesky_texts(pds)),
+        }
         x_refused_duplicates = sum(1 for r in x.requests if r.path == "/2/tweets") - len(x.tweets)
-    print(f"{args.kills} runs: {killed} killed with SIGKILL at a random instant, {finished} finished on their own;"
-          f" then one final tick (exit {final.returncode})")
+    print(
+        f"{args.kills} runs: {killed} killed with SIGKILL at a random instant, {finished} finished on their own;"
+        f" then one final tick (exit {final.returncode})"
+    )
     for network, seen in counted.items():
         normalised = Counter({" ".join(k.split()): v for k, v in seen.items()})
         dupes = sum(v - 1 for v in normalised.values() if v > 1)
         lost = len([e for e in expected if normalised.get(" ".join(e.split()), 0) == 0])
-        print(f"  {network:8} {sum(normalised.values())} posts for {args.posts} items: {dupes} duplicates, {lost} lost")
-    print(f"  X re-sends refused as duplicates (confirming a send cut short by a kill): {x_refused_duplicates}")
+        print(
+            f"  {network:8} {sum(normalised.values())} posts for {args.posts} items: {dupes} duplicates, {lost} lost"
+        )
+    print(
+        f"  X re-sends refused as duplicates (confirming a send cut short by a kill): {x_refused_duplicates}"
+    )
     return 0
 
 

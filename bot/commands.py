@@ -18,7 +18,9 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    # Indented for a person at a terminal; compact (and ~5x faster: the C encoder) for scripts and pipes.
+    indent = 2 if sys.stdout.isatty() else None
+    print(json.dumps(data, indent=indent, ensure_ascii=False, default=str))
 
 
 def _load(args: argparse.Namespace, *, text_checks: bool = True) -> config.Loaded:

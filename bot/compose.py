@@ -7,6 +7,7 @@ boundary with an ellipsis, never splitting a URL, a hashtag, a mention or a grap
 
 from __future__ import annotations
 
+import functools
 import html
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,8 @@ from bot.textlen import LIMITS, fits, graphemes, measure, url_spans
 ELLIPSIS = "…"
 
 _NAME = regex.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# Escaped braces first, then a placeholder (up to the first "}"), then a lone brace, then plain text.
+_TEMPLATE_TOKEN = regex.compile(r"\{\{|\}\}|\{[^}]*\}|[{}]|[^{}]+")
 # Tokens that lose their meaning when cut: hashtags and @mentions (Bluesky handles too); URLs: textlen.
 _ATOMIC = regex.compile(r"[#@][\p{L}\p{M}\p{N}_]+(?:[.\-][\p{L}\p{M}\p{N}_]+)*")
 _HASHTAG = regex.compile(r"(?<![\p{L}\p{M}\p{N}_&#])#([\p{L}\p{M}\p{N}_]+)")
@@ -40,29 +43,29 @@ class TemplateError(ValueError):
         self.offset = offset
 
 
-def _parse(template: str) -> list[tuple[str, str, int]]:
-    """Split a template into ("text", literal, offset) and ("name", placeholder, offset) parts."""
+@functools.lru_cache(maxsize=4096)
+def _parse(template: str) -> tuple[tuple[str, str, int], ...]:
+    """Split a template into ("text", literal, offset) and ("name", placeholder, offset) parts.
+
+    Cached: the same few templates are rendered for every occurrence and every network.
+    """
     parts: list[tuple[str, str, int]] = []
     literal: list[str] = []
     start = 0
-    i = 0
-    while i < len(template):
-        ch = template[i]
-        if ch in "{}" and template[i + 1 : i + 2] == ch:
-            literal.append(ch)
-            i += 2
-            continue
-        if ch == "}":
+    for m in _TEMPLATE_TOKEN.finditer(template):
+        token, i = m.group(), m.start()
+        if token in ("{{", "}}"):
+            literal.append(token[0])
+        elif token == "}":
             raise TemplateError(
                 f"a single '}}' at character {i + 1}: write '}}}}' for a literal brace", offset=i
             )
-        if ch == "{":
-            end = template.find("}", i + 1)
-            if end < 0:
-                raise TemplateError(
-                    f"'{{' at character {i + 1} is never closed: write '{{{{' for a literal brace", offset=i
-                )
-            name = template[i + 1 : end]
+        elif token == "{":
+            raise TemplateError(
+                f"'{{' at character {i + 1} is never closed: write '{{{{' for a literal brace", offset=i
+            )
+        elif token[0] == "{":
+            name = token[1:-1]
             if not _NAME.match(name):
                 shown = name if len(name) <= 30 else name[:30] + ELLIPSIS
                 raise TemplateError(
@@ -74,14 +77,12 @@ def _parse(template: str) -> list[tuple[str, str, int]]:
                 parts.append(("text", "".join(literal), start))
                 literal = []
             parts.append(("name", name, i))
-            i = end + 1
-            start = i
-            continue
-        literal.append(ch)
-        i += 1
+            start = m.end()
+        else:
+            literal.append(token)
     if literal:
         parts.append(("text", "".join(literal), start))
-    return parts
+    return tuple(parts)
 
 
 def placeholders(template: str) -> list[str]:

@@ -202,13 +202,12 @@ class _Checker:
 
     def display(self, path: Path) -> str:
         """The path as messages show it: relative to the working directory when inside it."""
-        try:
-            inside = path.relative_to(self.root)
-        except ValueError:
+        text, root = str(path), str(self.root)
+        if not text.startswith(root + os.sep):
             return _display(path)
         if self.root_display is None:  # resolving every path costs ~0.1 ms: do it once, for the root
             self.root_display = _display(self.root)
-        return str(Path(self.root_display) / inside)
+        return os.path.normpath(os.path.join(self.root_display, text[len(root) + 1 :]))
 
     def read(self, path: Path) -> Node | None:
         self.files += 1

@@ -47,6 +47,9 @@ WORDS: frozenset[str] = frozenset(
 
 _HASHTAG = regex.compile(r"(?<![\p{L}\p{M}\p{N}_&#])#([\p{L}\p{M}\p{N}_]+)")
 _TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}_'\u2019]+")
+_FOUR_CAPITALS = regex.compile(
+    r"\p{Uppercase}(?:[\p{L}\p{M}\p{N}_'\u2019]*?\p{Uppercase}){%d}" % (CAPS_WORD_MIN - 1)
+)
 _EMOJI = regex.compile(
     r"\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F|\p{Regional_Indicator}|\u20E3"
 )
@@ -212,6 +215,8 @@ def _camel(tag: str) -> str | None:
 
 
 def _emoji(text: str) -> list[Finding]:
+    if len(_EMOJI.findall(text)) <= MAX_EMOJI:
+        return []  # every emoji holds at least one such character, so there can't be too many
     offsets: list[int] = []
     pos = 0
     for cluster in _GRAPHEME.findall(text):
@@ -235,10 +240,14 @@ def _in_spans(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _all_caps(text: str, urls: list[tuple[int, int]]) -> list[Finding]:
+    if not _FOUR_CAPITALS.search(text):
+        return []  # a word in capitals needs CAPS_WORD_MIN capital letters within one token
     findings: list[Finding] = []
     seen: set[str] = set()
     for m in _TOKEN.finditer(text):
         word = m.group().strip("'\u2019")
+        if not word.isupper():
+            continue  # cheap: a word whose letters are all capitals is always isupper()
         letters = [ch for ch in word if ch.isalpha()]
         if len(letters) < CAPS_WORD_MIN or not all(ch.isupper() for ch in letters):
             continue

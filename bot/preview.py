@@ -16,7 +16,7 @@ MAX_DATES_SHOWN = 6
 def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
     """One due post as a JSON-ready dict: when, what, and the exact text, length and limit per network."""
     from bot.compose import compose, render
-    from bot.textlen import LIMITS, fits, measure
+    from bot.textlen import BLUESKY_MAX_BYTES, LIMITS, measure
 
     posts = {}
     draft = due.draft
@@ -33,7 +33,8 @@ def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
             "text": text,
             "length": length,
             "limit": LIMITS[network],
-            "fits": fits(network, text),
+            "fits": length <= LIMITS[network]
+            and (network != "bluesky" or len(text.encode()) <= BLUESKY_MAX_BYTES),
         }
     return {
         "at": due.at.isoformat(timespec="seconds"),

@@ -117,6 +117,9 @@ def parse(data: bytes, display: str) -> Node | None:
         raise YamlProblem(f"not valid YAML: {first}", start, "save the file as plain UTF-8 text") from exc
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Frame:
     """A mapping or sequence being filled in."""
 
@@ -151,6 +154,15 @@ class _Builder:
         documents = 0
         while loader.check_event():
             event = loader.get_event()
+            if type(event) is yaml.ScalarEvent:  # the common case first: most events are plain values
+                node = self.scalar(event)
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = node
+                if not stack:
+                    root = node
+                else:
+                    self.attach(stack[-1], node)
+                continue
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
@@ -239,6 +251,8 @@ class _Builder:
         where = self.where(event.start_mark)
         if tag == "tag:yaml.org,2002:merge":
             raise YamlProblem("'<<' merge keys are not supported", where, "write the keys out")
+        if tag == _STR_TAG:  # most values: text needs no constructing
+            return Node(event.value, where, raw=event.value, style=event.style or "")
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.loader.construct_object(node, deep=True)

@@ -31,7 +31,8 @@ PIECES = [
     "#EndSeclusion", "рф.рф", "Ab.cd", "(https://a.org/x_(y))", "U.S.", "Mr.Smith", "3.5", "a.b",
     "https://endseclusion.org/\u00e9t\u00e9", "\U00020000", "\uff0eorg", "\u3002com",
     "https://" + "a" * 64 + ".com/foo", "https://" + "b" * 63 + ".org/", "https://a.b.c.d.e.f.org/",
-    "https://x.org/" + "p" * 300,
+    "https://x.org/" + "p" * 300, "https://endseclusion.org/~", "https://x.org/a%", "https://x.org/a-",
+    "https://x.org/a_", "https://x.org/a=", "https://x.org/a+b",
 ]  # fmt: skip
 
 
@@ -100,3 +101,27 @@ def test_validate_of_plain_posts_does_not_import_twitter_text() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
     )
     assert "TT False" in result.stdout, result.stderr[-500:]
+
+
+def test_every_ascii_character_around_a_link() -> None:
+    """Exhaustive: each printable ASCII character just before, inside and after a plain link."""
+    for code in range(32, 127):
+        c = chr(code)
+        for text in (
+            f"Read https://endseclusion.org/a{c}",
+            f"Read https://endseclusion.org/{c}b now",
+            f"Read https://endseclusion.org/a/{c}",
+            f"Read{c}https://endseclusion.org/",
+            f"Read https://endseclusion.org/{c} now",
+            f"Read https://end{c}seclusion.org/",
+        ):
+            assert textlen.x_length(text) == library_length(text), text
+            assert textlen.url_spans(text) == library_spans(text), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80) | st.text(max_size=40))
+def test_bluesky_length_fast_path_is_exact(text: str) -> None:
+    import regex
+
+    assert textlen.bluesky_length(text) == len(regex.findall(r"\X", text))
