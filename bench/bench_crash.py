@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.bench_tick import write_schedules  # noqa: E402
+from tests.e2e_helpers import kill_at_random_point  # noqa: E402
 from tests.pds_fixtures import LocalPds, running_pds  # noqa: E402
 from tests.x_fixtures import X_KEYS  # noqa: E402
 from tests.xserver import Fault, XStandIn  # noqa: E402
@@ -95,16 +94,14 @@ def main() -> int:
                 [sys.executable, "-m", "bot", "tick"],
                 env=env_for(root, x, pds, now),
                 cwd=root,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
-            time.sleep(rng.uniform(0.5, 3.0))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+            if kill_at_random_point(proc, lambda: len(x.requests), rng, max_steps=6):
                 killed += 1
             else:
                 finished += 1
-            proc.wait()
             now += timedelta(minutes=2)
         final = subprocess.run(
             [sys.executable, "-m", "bot", "tick"],

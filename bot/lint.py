@@ -48,7 +48,7 @@ WORDS: frozenset[str] = frozenset(
 _HASHTAG = regex.compile(r"(?<![\p{L}\p{M}\p{N}_&#])#([\p{L}\p{M}\p{N}_]+)")
 _TOKEN = regex.compile(r"[\p{L}\p{M}\p{N}_'\u2019]+")
 _FOUR_CAPITALS = regex.compile(
-    r"\p{Uppercase}(?:[\p{L}\p{M}\p{N}_'\u2019]*?\p{Uppercase}){%d}" % (CAPS_WORD_MIN - 1)
+    rf"\p{{Uppercase}}(?:[\p{{L}}\p{{M}}\p{{N}}_'\u2019]*?\p{{Uppercase}}){{{CAPS_WORD_MIN - 1}}}"
 )
 _EMOJI = regex.compile(
     r"\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F|\p{Regional_Indicator}|\u20E3"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import random
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -74,3 +77,27 @@ def start_bot(args: list[str], env: Mapping[str, str], *, cwd: Path) -> subproce
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def kill_at_random_point(
+    proc: subprocess.Popen[str], progress: Callable[[], int], rng: random.Random, *, max_steps: int = 4
+) -> bool:
+    """SIGKILL ``proc`` at a random point of its pass: after 0..max_steps more units of ``progress`` (requests a
+    server received), or, for 0, at a random instant of start-up. Returns True if it was killed, False if it
+    finished first. Waits on the server's progress, not on a timer, so the kill lands mid-pass however fast
+    the machine is."""
+    steps = rng.randint(0, max_steps)
+    start = progress()
+    deadline = time.monotonic() + 60
+    if steps == 0:
+        time.sleep(rng.uniform(0.0, 0.8))  # somewhere in interpreter start-up, ledger work or the first claim
+    else:
+        while progress() < start + steps and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.02))  # anywhere between one request and the next
+    if proc.poll() is not None:
+        proc.communicate(timeout=30)
+        return False
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    return True
