@@ -29,7 +29,7 @@ from typing import Any
 
 import stamina
 
-from bot.compose import compose
+from bot.compose import TemplateError, compose
 from bot.config import Schedules
 from bot.errors import BotError, DuplicateError, FeedError, PublishError, RateLimitError, TransientError
 from bot.models import Image, Post, Receipt
@@ -150,7 +150,11 @@ class Service:
                 existing = self.ledger.get(due.draft.key, network, dry_run=publisher.dry_run)
                 if existing is not None:
                     continue
-                post = compose(due.draft, network, due_at=due.at)
+                try:
+                    post = compose(due.draft, network, due_at=due.at)
+                except TemplateError as exc:  # validate reports it too; say it every pass until it is fixed
+                    log.error("cannot compose %s for %s (%s): %s", due.draft.key, network, due.draft.file, exc)
+                    continue
                 self.ledger.ensure(
                     due.draft.key,
                     network,
