@@ -12,7 +12,6 @@ tests/test_e2e_bluesky.py and tests/test_e2e_x.py.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import subprocess
 import sys
@@ -28,36 +27,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.bench_tick import write_schedules  # noqa: E402
-from tests.e2e_helpers import kill_at_random_point  # noqa: E402
+from tests.e2e_helpers import kill_at_random_point, local_servers_env  # noqa: E402
 from tests.pds_fixtures import LocalPds, running_pds  # noqa: E402
 from tests.x_fixtures import X_KEYS  # noqa: E402
 from tests.xserver import Fault, XStandIn  # noqa: E402
 
 
 def env_for(root: Path, x: XStandIn, pds: LocalPds, now: datetime) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))
-    }
-    env.update(
-        {
-            "BOT_DB": str(root / "ledger.sqlite3"),
-            "BOT_SCHEDULES": str(root / "schedules"),
-            "BOT_CONTENT": str(root / "content"),
-            "BOT_NOW": now.isoformat(),
-            "BOT_LEASE_SECONDS": "60",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(REPO),
-            "X_API_KEY": X_KEYS.consumer_key,
-            "X_API_SECRET": X_KEYS.consumer_secret,
-            "X_ACCESS_TOKEN": X_KEYS.token,
-            "X_ACCESS_TOKEN_SECRET": X_KEYS.token_secret,
-            "X_API_BASE_URL": x.url,
-            "BLUESKY_SERVICE": pds.url,
-            "BLUESKY_HANDLE": pds.handle,
-            "BLUESKY_APP_PASSWORD": pds.password,
-        }
+    return local_servers_env(
+        root, x_url=x.url, pds=pds, now=now, extra={"BOT_LEASE_SECONDS": "60", "LOG_LEVEL": "WARNING"}
     )
-    return env
 
 
 def bluesky_texts(pds: LocalPds) -> list[str]:

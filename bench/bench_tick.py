@@ -24,10 +24,12 @@ import textwrap
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.e2e_helpers import local_servers_env  # noqa: E402
 from tests.pds_fixtures import LocalPds, running_pds  # noqa: E402
 from tests.x_fixtures import X_KEYS  # noqa: E402
 from tests.xserver import XStandIn  # noqa: E402
@@ -74,27 +76,8 @@ def write_schedules(root: Path, n: int, tag: str) -> None:
 
 
 def run_bot(root: Path, x: XStandIn, pds: LocalPds) -> float:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))
-    }
-    env.update(
-        {
-            "BOT_DB": str(root / "ledger.sqlite3"),
-            "BOT_SCHEDULES": str(root / "schedules"),
-            "BOT_CONTENT": str(root / "content"),
-            "BOT_NOW": "2026-12-03T10:00:30-05:00",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(REPO),
-            "X_API_KEY": X_KEYS.consumer_key,
-            "X_API_SECRET": X_KEYS.consumer_secret,
-            "X_ACCESS_TOKEN": X_KEYS.token,
-            "X_ACCESS_TOKEN_SECRET": X_KEYS.token_secret,
-            "X_API_BASE_URL": x.url,
-            "BLUESKY_SERVICE": pds.url,
-            "BLUESKY_HANDLE": pds.handle,
-            "BLUESKY_APP_PASSWORD": pds.password,
-        }
-    )
+    now = datetime(2026, 12, 3, 10, 0, 30, tzinfo=ZoneInfo("America/New_York"))
+    env = local_servers_env(root, x_url=x.url, pds=pds, now=now, extra={"LOG_LEVEL": "WARNING"})
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "bot", "tick"], env=env, cwd=root, capture_output=True, text=True, check=False

@@ -11,8 +11,12 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.models import XCredentials
+
+if TYPE_CHECKING:
+    from tests.pds_fixtures import LocalPds
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET_PREFIXES = ("X_", "BLUESKY_", "BOT_", "DATABASE_URL", "LOG_LEVEL")
@@ -52,6 +56,17 @@ def clean_env(
     env.update(bluesky or {})
     env.update(extra or {})
     return env
+
+
+def local_servers_env(
+    tmp: Path, *, x_url: str, pds: LocalPds, now: datetime, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``clean_env`` for a bot that posts to the X stand-in (test keys) and to the local PDS."""
+    from tests.x_fixtures import X_KEYS
+
+    creds = XCredentials(X_KEYS.consumer_key, X_KEYS.consumer_secret, X_KEYS.token, X_KEYS.token_secret, x_url)
+    bluesky = {"BLUESKY_SERVICE": pds.url, "BLUESKY_HANDLE": pds.handle, "BLUESKY_APP_PASSWORD": pds.password}
+    return clean_env(tmp, now=now, x=creds, bluesky=bluesky, extra=extra)
 
 
 def bot(
