@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,8 @@ HORIZON = timedelta(hours=36)
 REPLAN_EVERY = timedelta(hours=6)
 SWEEP_EVERY = timedelta(minutes=5)
 WATCH_EVERY = timedelta(seconds=30)
+SIGNAL_POLL = 0.2
+"""Seconds between looks at the signal flag: a stop takes at most this long to begin."""
 
 
 def snapshot(folders: list[Path]) -> dict[str, float]:
@@ -67,7 +70,8 @@ class BotScheduler:
         self.reload_schedules = reload
         self.folders = [watch] + ([content] if content else [])
         self.files = snapshot(self.folders)
-        self.stop_event = threading.Event()
+        self.signals: list[int] = []
+        """Signals received and not yet handled (appended by the handler, read by the main loop)."""
         self.lock = threading.Lock()
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(1)},
@@ -179,12 +183,9 @@ class BotScheduler:
     # ------------------------------------------------------------------ process
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGHUP:
-            log.info("SIGHUP: reloading schedules")
-            self.scheduler.add_job(self.reload, id="reload-now", replace_existing=True)
-            return
-        log.info("%s: stopping", signal.Signals(signum).name)
-        self.stop_event.set()
+        # Only set a flag: a signal handler runs between two bytecodes of the main thread, which may hold a
+        # lock that logging, an Event or the scheduler would need, so anything more can deadlock.
+        self.signals.append(signum)
 
     def run(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -194,7 +195,16 @@ class BotScheduler:
         log.info("aasr-bot running; stop with SIGTERM or Ctrl-C")
         # Catch up at once: posts missed while the bot was down, and a first feed poll.
         self.scheduler.add_job(self.run_pass, id="startup", kwargs={"poll_feed": True})
-        self.stop_event.wait()
+        while True:
+            while not self.signals:
+                time.sleep(SIGNAL_POLL)
+            signum = self.signals.pop(0)
+            if signum == signal.SIGHUP:
+                log.info("SIGHUP: reloading schedules")
+                self.scheduler.add_job(self.reload, id="reload-now", replace_existing=True)
+                continue
+            log.info("%s: stopping", signal.Signals(signum).name)
+            break
         self.scheduler.shutdown(wait=False)
         # Let a pass in flight finish its current network call (bounded by the adapters' timeouts).
         if self.lock.acquire(timeout=20):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import subprocess
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -208,16 +209,31 @@ def test_kill_9_at_random_points_never_duplicates_or_loses(
     assert status["counts"]["sending"] == status["counts"]["pending"] == status["counts"]["failed"] == 0
 
 
-def test_run_daemon_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def read_until(proc: subprocess.Popen[str], marker: str) -> list[str]:
+    """stderr lines of ``proc`` up to the first containing ``marker`` (the daemon logs each step)."""
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"{marker!r} never logged:\n" + "".join(lines))
+
+
+def test_run_daemon_reloads_on_sighup_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     write_tree(tmp_path, awareness={"idpd": IDPD})
     proc = start_bot(["run"], clean_env(tmp_path), cwd=tmp_path)
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if "aasr-bot running" in line:
-            break
-    started = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=15)
+    try:
+        read_until(proc, "aasr-bot running")
+        proc.send_signal(signal.SIGHUP)
+        read_until(proc, "schedules reloaded")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err
     assert time.monotonic() - started < 5
     assert "SIGTERM: stopping" in err and "stopped" in err
