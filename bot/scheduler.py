@@ -15,10 +15,12 @@ for queued jobs, and a pass in flight finishes its current post (each network ca
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
 import signal
+import socket
 import threading
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,8 +39,6 @@ HORIZON = timedelta(hours=36)
 REPLAN_EVERY = timedelta(hours=6)
 SWEEP_EVERY = timedelta(minutes=5)
 WATCH_EVERY = timedelta(seconds=30)
-SIGNAL_POLL = 0.2
-"""Seconds between looks at the signal flag: a stop takes at most this long to begin."""
 
 
 def snapshot(folders: list[Path]) -> dict[str, float]:
@@ -195,18 +195,34 @@ class BotScheduler:
         log.info("aasr-bot running; stop with SIGTERM or Ctrl-C")
         # Catch up at once: posts missed while the bot was down, and a first feed poll.
         self.scheduler.add_job(self.run_pass, id="startup", kwargs={"poll_feed": True})
+        # Python writes each signal's number to this socket, so the main thread sleeps in select() (no
+        # polling, no CPU while idle) and wakes as soon as a signal arrives.
+        wake_read, wake_write = socket.socketpair()
+        wake_read.setblocking(False)
+        wake_write.setblocking(False)
+        previous_fd = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+        try:
+            self._wait_for_stop(wake_read)
+        finally:
+            signal.set_wakeup_fd(previous_fd)
+            wake_read.close()
+            wake_write.close()
+        self.scheduler.shutdown(wait=False)
+        # Let a pass in flight finish its current network call (bounded by the adapters' timeouts).
+        if self.lock.acquire(timeout=20):
+            self.lock.release()
+        log.info("stopped")
+
+    def _wait_for_stop(self, wake: socket.socket) -> None:
         while True:
             while not self.signals:
-                time.sleep(SIGNAL_POLL)
+                select.select([wake], [], [])
+                with contextlib.suppress(BlockingIOError):
+                    wake.recv(512)
             signum = self.signals.pop(0)
             if signum == signal.SIGHUP:
                 log.info("SIGHUP: reloading schedules")
                 self.scheduler.add_job(self.reload, id="reload-now", replace_existing=True)
                 continue
             log.info("%s: stopping", signal.Signals(signum).name)
-            break
-        self.scheduler.shutdown(wait=False)
-        # Let a pass in flight finish its current network call (bounded by the adapters' timeouts).
-        if self.lock.acquire(timeout=20):
-            self.lock.release()
-        log.info("stopped")
+            return
