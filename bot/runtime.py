@@ -128,18 +128,7 @@ def tick(args: argparse.Namespace) -> int:
     setup_logging()
     with open_bot(args, dry_run=args.dry_run) as bot:
         report = bot.service.run_pass(now())
-    log.info(
-        "tick done: %d new ledger row(s); %s; sent %d, retrying %d, failed %d, skipped %d, waiting %d, "
-        "held %d",
-        report.recorded,
-        report.feed or "feed: not polled",
-        report.count("sent"),
-        report.count("retrying"),
-        report.count("failed"),
-        report.count("skipped"),
-        report.count("waiting"),
-        report.count("held"),
-    )
+    log.info("tick done: %s", report.summary())
     return 1 if report.count("failed") else 0
 
 

@@ -89,16 +89,7 @@ class BotScheduler:
                 log.exception("pass failed unexpectedly; will try again at the next job")
                 return
         if report.outcomes or report.recorded:
-            log.info(
-                "pass: %d recorded, %d sent, %d retrying, %d failed, %d skipped, %d waiting, %d held",
-                report.recorded,
-                report.count("sent"),
-                report.count("retrying"),
-                report.count("failed"),
-                report.count("skipped"),
-                report.count("waiting"),
-                report.count("held"),
-            )
+            log.info("pass: %s", report.summary())
 
     def plan(self) -> list[datetime]:
         """(Re)create one job per instant at which something is due soon; drop jobs no longer needed."""

@@ -48,6 +48,9 @@ BACKOFF_MAX = timedelta(hours=1)
 PAUSED_FLAG = "paused"
 
 
+OUTCOME_STATUSES = ("sent", "retrying", "failed", "skipped", "waiting", "held")
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     key: str
@@ -66,6 +69,11 @@ class PassReport:
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
+
+    def summary(self) -> str:
+        """One log line: what the pass recorded and what happened to each delivery it tried."""
+        counts = ", ".join(f"{status} {self.count(status)}" for status in OUTCOME_STATUSES)
+        return f"{self.recorded} new ledger row(s); {self.feed or 'feed: not polled'}; {counts}"
 
 
 def post_to_payload(post: Post) -> str:
@@ -153,7 +161,9 @@ class Service:
                 try:
                     post = compose(due.draft, network, due_at=due.at)
                 except TemplateError as exc:  # validate reports it too; say it every pass until it is fixed
-                    log.error("cannot compose %s for %s (%s): %s", due.draft.key, network, due.draft.file, exc)
+                    log.error(
+                        "cannot compose %s for %s (%s): %s", due.draft.key, network, due.draft.file, exc
+                    )
                     continue
                 self.ledger.ensure(
                     due.draft.key,

@@ -37,58 +37,41 @@ def build(
 ) -> list[Choice]:
     choices: list[Choice] = []
     for network in networks:
-        if dry_run:
-            choices.append(
-                Choice(
-                    network,
-                    DryRunPublisher(network, out=out, fetch_cards=fetch_cards),
-                    "DRY RUN (--dry-run): nothing is sent",
-                )
-            )
+        real = None if dry_run else _real(network, settings, sessions)
+        if isinstance(real, Choice):
+            choices.append(real)
             continue
-        if network == "x":
-            creds = config.x_credentials()
-            if creds is None:
-                missing = config.x_credentials_partial()
-                why = (
-                    ("DRY RUN: X credentials incomplete, missing " + ", ".join(missing))
-                    if missing
-                    else (
-                        "DRY RUN: no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)"
-                    )
-                )
-                choices.append(
-                    Choice(network, DryRunPublisher(network, out=out, fetch_cards=fetch_cards), why)
-                )
-                continue
-            from bot.publishers.x import XPublisher
-
-            choices.append(
-                Choice(
-                    network,
-                    XPublisher(
-                        creds,
-                        price_post_usd=settings.x_price_post_usd,
-                        price_post_with_url_usd=settings.x_price_post_with_url_usd,
-                    ),
-                    f"posting for real via {creds.base_url}",
-                )
-            )
-        elif network == "bluesky":
-            bcreds = config.bluesky_credentials()
-            if bcreds is None:
-                why = "DRY RUN: no Bluesky credentials (set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD)"
-                choices.append(
-                    Choice(network, DryRunPublisher(network, out=out, fetch_cards=fetch_cards), why)
-                )
-                continue
-            from bot.publishers.bluesky import BlueskyPublisher
-
-            choices.append(
-                Choice(
-                    network,
-                    BlueskyPublisher(bcreds, sessions),
-                    f"posting for real as @{bcreds.handle} via {bcreds.service}",
-                )
-            )
+        why = "DRY RUN (--dry-run): nothing is sent" if dry_run else f"DRY RUN: {real}"
+        choices.append(Choice(network, DryRunPublisher(network, out=out, fetch_cards=fetch_cards), why))
     return choices
+
+
+def _real(network: str, settings: Settings, sessions: SessionStore) -> Choice | str:
+    """The network's real adapter, or why it can't have one (missing credentials)."""
+    if network == "x":
+        creds = config.x_credentials()
+        if creds is None:
+            missing = config.x_credentials_partial()
+            if missing:
+                return "X credentials incomplete, missing " + ", ".join(missing)
+            return "no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)"
+        from bot.publishers.x import XPublisher
+
+        publisher = XPublisher(
+            creds,
+            price_post_usd=settings.x_price_post_usd,
+            price_post_with_url_usd=settings.x_price_post_with_url_usd,
+        )
+        return Choice(network, publisher, f"posting for real via {creds.base_url}")
+    if network == "bluesky":
+        bcreds = config.bluesky_credentials()
+        if bcreds is None:
+            return "no Bluesky credentials (set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD)"
+        from bot.publishers.bluesky import BlueskyPublisher
+
+        return Choice(
+            network,
+            BlueskyPublisher(bcreds, sessions),
+            f"posting for real as @{bcreds.handle} via {bcreds.service}",
+        )
+    return f"no adapter for network {network!r}"
