@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
+import stamina
 
 from bot.errors import StoreError
 
@@ -204,6 +205,20 @@ class _Sqlite:
         self.conn.close()
 
 
+def _is_busy(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+def _open_sqlite(path: Path) -> _Sqlite:
+    """Open with a few quick retries: two processes creating the same new database at once (an overlapping
+    deploy, two cron ticks) can get SQLITE_BUSY while one of them sets up WAL mode, and SQLite's busy timeout
+    does not cover that moment."""
+    for attempt in stamina.retry_context(on=_is_busy, attempts=6, timeout=10.0, wait_initial=0.05):
+        with attempt:
+            return _Sqlite(path)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class _Postgres:
     """PostgreSQL through psycopg 3, autocommit between calls, reconnecting after a dropped connection."""
 
@@ -293,7 +308,7 @@ class Ledger:
             try:
                 if str(path) != ":memory:":
                     path.parent.mkdir(parents=True, exist_ok=True)
-                db = _Sqlite(path)
+                db = _open_sqlite(path)
             except (OSError, sqlite3.Error) as exc:
                 raise StoreError(
                     f"cannot open the ledger at {path}: {_plain(exc, ())}",

@@ -127,8 +127,8 @@ def test_overlapping_processes_post_each_item_once(
     env = clean_env(tmp_path, now=T0, x=x_creds)
     procs = [start_bot(["tick"], env, cwd=tmp_path) for _ in range(2)]
     for proc in procs:
-        proc.communicate(timeout=120)
-        assert proc.returncode == 0
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
     create_requests = [r for r in x_server.requests if r.path == "/2/tweets"]
     assert len(create_requests) == total  # not one wasted (or duplicate) attempt
     assert sorted(t["text"] for t in x_server.tweets.values()) == sorted(
