@@ -774,13 +774,12 @@ class _Checker:
             else (hashtags if hashtags is not None else list(self.settings.hashtags))
         )
         post_link = self.url(v["link"], "link") if "link" in v else link
-        if "link" in v and post_link is None and v["link"].value is not None:
-            ok = False
+        link_ok = not ("link" in v and post_link is None and v["link"].value is not None)
         images = self.images(v.get("images"))
-        if images is None:
-            ok = False
-        if not ok or text is None:
+        ok = ok and link_ok and images is not None
+        if text is None:
             return None
+        # The text's own checks run even when another key of the post is wrong: report everything at once.
         for body, where in [(text, text_where), *[(t, v[n].where) for n, t in variants.items()]]:
             self.template(body, where, fields)
             if self.text_checks:
@@ -794,9 +793,9 @@ class _Checker:
             tuple(images or ()),
             item.where.line,
         )
-        if self.text_checks:
+        if self.text_checks and link_ok:
             self.check_lengths(spec, {"": text_where, **{n: v[n].where for n in variants}}, context)
-        return spec
+        return spec if ok else None
 
     def images(self, node: Node | None) -> list[Image] | None:
         if node is None or node.value is None:
