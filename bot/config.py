@@ -86,10 +86,12 @@ def schedules_dir(arg: str | None = None) -> Path:
 
 
 def content_dir(arg: str | None = None, schedules: Path | None = None) -> Path:
+    """``--content`` wins, then ``BOT_CONTENT``, then the ``content`` folder beside the schedules folder (even
+    when it doesn't exist yet: a copy of the schedules must never pick up another tree's images)."""
     chosen = arg or env("BOT_CONTENT")
     if chosen:
         return Path(chosen)
-    if schedules is not None and (schedules.parent / "content").is_dir():
+    if schedules is not None:
         return schedules.parent / "content"
     here = Path("content")
     return here if here.is_dir() else REPO_ROOT / "content"
