@@ -29,14 +29,14 @@ from typing import Any
 
 import stamina
 
-from bot.compose import TemplateError, compose
+from bot.compose import TemplateError, compose, render
 from bot.config import Schedules
 from bot.errors import BotError, DuplicateError, FeedError, PublishError, RateLimitError, TransientError
 from bot.models import Image, Post, Receipt
 from bot.planner import due_between, feed_draft
 from bot.publishers.base import Publisher
 from bot.store import Delivery, Ledger
-from bot.textlen import fits
+from bot.textlen import extract_urls, fits
 
 log = logging.getLogger(__name__)
 
@@ -428,15 +428,13 @@ class Service:
         month_start = day_start.replace(day=1)
         sent_today = self.ledger.sent_count("x", since=day_start)
         spent = self.ledger.spend("x", since=month_start)
-        cost = self._x_cost(row)
+        cost = self._x_price(json.loads(row.payload).get("text", ""))
         reserve_posts, reserve_cost = (0, 0.0)
         if row.source == "feed":
             # Scheduled posts still to come today go first: a story announcement may not use their room.
             for due in due_between(self.schedules, now, day_start + timedelta(days=1)):
                 reserve_posts += 1
-                reserve_cost += (
-                    settings.x_price_post_with_url_usd if due.draft.link else settings.x_price_post_usd
-                )
+                reserve_cost += self._x_price(render(due.draft, "x"))
         if sent_today + reserve_posts >= settings.x_daily_post_cap:
             return (
                 f"daily X cap reached ({sent_today} sent today, {reserve_posts} scheduled still to come, "
@@ -449,11 +447,10 @@ class Service:
             )
         return None
 
-    def _x_cost(self, row: Delivery) -> float:
+    def _x_price(self, text: str) -> float:
+        """X's pay-per-use price of a post, by the same rule as the X adapter's receipts: does X find a URL."""
         settings = self.schedules.settings
-        data = json.loads(row.payload)
-        has_url = bool(data.get("link")) or "http" in data.get("text", "")
-        return settings.x_price_post_with_url_usd if has_url else settings.x_price_post_usd
+        return settings.x_price_post_with_url_usd if extract_urls(text) else settings.x_price_post_usd
 
 
 def next_wakeups(schedules: Schedules, now: datetime, horizon: timedelta) -> Sequence[datetime]:

@@ -8,7 +8,6 @@ headers, the bare 402 for depleted credits) become ``bot.errors`` exceptions.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any, TypeVar
 
 import requests
 import tweepy
-import twitter_text
 from requests_oauthlib import OAuth1
 
 from bot.errors import (
@@ -31,6 +29,7 @@ from bot.errors import (
 )
 from bot.images import prepare_image
 from bot.models import Image, Post, Receipt, XCredentials
+from bot.textlen import extract_urls, x_length
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ class XPublisher:
 
     def measure(self, text: str) -> int:
         """X's weighted length: most CJK characters and emoji count 2, every URL counts 23."""
-        return int(twitter_text.parse_tweet(unicodedata.normalize("NFC", text)).weightedLength)
+        return x_length(text)
 
     def publish(self, post: Post) -> Receipt:
         """Upload the images (with alt text), then create the post; a reply when ``post.reply_to`` is set."""
@@ -177,7 +176,7 @@ class XPublisher:
 
     def cost(self, text: str) -> float:
         """Estimated price of creating a post with this text (see the class docstring)."""
-        return self._price_post_with_url if twitter_text.extract_urls(text) else self._price_post
+        return self._price_post_with_url if extract_urls(text) else self._price_post
 
     def _url(self, tweet_id: str) -> str:
         if self._username:
