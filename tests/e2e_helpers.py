@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,7 +64,9 @@ def local_servers_env(
     """``clean_env`` for a bot that posts to the X stand-in (test keys) and to the local PDS."""
     from tests.x_fixtures import X_KEYS
 
-    creds = XCredentials(X_KEYS.consumer_key, X_KEYS.consumer_secret, X_KEYS.token, X_KEYS.token_secret, x_url)
+    creds = XCredentials(
+        X_KEYS.consumer_key, X_KEYS.consumer_secret, X_KEYS.token, X_KEYS.token_secret, x_url
+    )
     bluesky = {"BLUESKY_SERVICE": pds.url, "BLUESKY_HANDLE": pds.handle, "BLUESKY_APP_PASSWORD": pds.password}
     return clean_env(tmp, now=now, x=creds, bluesky=bluesky, extra=extra)
 
@@ -116,3 +118,26 @@ def kill_at_random_point(
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     return True
+
+
+def crash_ticks_then_finish(
+    cwd: Path,
+    env_at: Callable[[datetime], dict[str, str]],
+    progress: Callable[[], int],
+    *,
+    start: datetime,
+    seed: int,
+    kills_wanted: int = 5,
+    max_runs: int = 12,
+) -> tuple[int, int, subprocess.CompletedProcess[str]]:
+    """Run `tick` again and again, SIGKILLing each at a random point, until ``kills_wanted`` kills (or
+    ``max_runs``), each run 2 minutes later (past a 60 s lease); then one uninterrupted tick.
+    Returns (kills, runs, the final tick)."""
+    rng = random.Random(seed)
+    kills = runs = 0
+    now = start
+    while kills < kills_wanted and runs < max_runs:
+        kills += kill_at_random_point(start_bot(["tick"], env_at(now), cwd=cwd), progress, rng)
+        runs += 1
+        now += timedelta(minutes=2)
+    return kills, runs, bot(["tick"], env_at(now), cwd=cwd)

@@ -30,6 +30,14 @@ x:
 """
 
 
+def queue_of(ids: list[str], text: str, at: str = "2026-12-03 10:00") -> str:
+    """A queue file with one post per id; ``text`` may use ``{id}`` and ``{i}`` (its position)."""
+    return "posts:\n" + "".join(
+        f'  - id: {ident}\n    at: "{at}"\n    text: {text.format(id=ident, i=i)}\n'
+        for i, ident in enumerate(ids)
+    )
+
+
 def write_tree(
     root: Path,
     *,

@@ -4,15 +4,14 @@ once, session reuse across processes, and kill -9 at random points with exactly-
 from __future__ import annotations
 
 import json
-import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.models import XCredentials
-from tests.e2e_helpers import bot, clean_env, kill_at_random_point, start_bot
+from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish
 from tests.pds_fixtures import LocalPds
-from tests.service_fixtures import SETTINGS, write_tree
+from tests.service_fixtures import SETTINGS, queue_of, write_tree
 from tests.xserver import Fault, XStandIn
 
 NY = ZoneInfo("America/New_York")
@@ -96,24 +95,18 @@ def test_kill_9_at_random_points_on_both_networks(
 ) -> None:
     marker = "crash-both"
     total = 16
-    queue = "posts:\n" + "".join(
-        f'  - id: {marker}-{i}\n    at: "2026-12-03 10:00"\n    text: Post {i} of {total} in the {marker} test.\n'
-        for i in range(total)
-    )
+    queue = queue_of([f"{marker}-{i}" for i in range(total)], f"Post {{i}} of {total} in the {marker} test.")
     write_tree(tmp_path, queue=queue, settings=SETTINGS.replace("daily_post_cap: 10", "daily_post_cap: 100"))
     for _ in range(300):
         x_server.inject(Fault.slow(0.02), path="/2/tweets")
-    rng = random.Random(3122026)
-    now = datetime(2026, 12, 3, 10, 0, 30, tzinfo=NY)
     extra = {"BOT_LEASE_SECONDS": "60", **bluesky_env(local_pds)}
-    kills = 0
-    rounds = 0
-    while kills < 5 and rounds < 12:
-        proc = start_bot(["tick"], clean_env(tmp_path, now=now, x=x_creds, extra=extra), cwd=tmp_path)
-        kills += kill_at_random_point(proc, lambda: len(x_server.requests), rng)
-        rounds += 1
-        now += timedelta(minutes=2)  # past the 60 s lease, well inside the 6 h grace
-    final = bot(["tick"], clean_env(tmp_path, now=now, x=x_creds, extra=extra), cwd=tmp_path)
+    kills, rounds, final = crash_ticks_then_finish(
+        tmp_path,
+        lambda now: clean_env(tmp_path, now=now, x=x_creds, extra=extra),
+        lambda: len(x_server.requests),
+        start=datetime(2026, 12, 3, 10, 0, 30, tzinfo=NY),
+        seed=3122026,
+    )
     assert final.returncode == 0, final.stderr
     expected = sorted(f"Post {i} of {total} in the {marker} test." for i in range(total))
     on_bluesky = sorted(str(r["value"]["text"]) for r in posts_with(local_pds, marker))  # type: ignore[index]

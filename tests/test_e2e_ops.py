@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.models import XCredentials
 from tests.e2e_helpers import bot, clean_env, start_bot
-from tests.service_fixtures import IDPD, SETTINGS, write_tree
+from tests.service_fixtures import IDPD, SETTINGS, queue_of, write_tree
 from tests.store_fixtures import fresh_schema
 from tests.xserver import Fault, XStandIn
 
@@ -117,10 +117,7 @@ def test_overlapping_processes_post_each_item_once(
     tmp_path: Path, x_server: XStandIn, x_creds: XCredentials
 ) -> None:
     total = 20
-    queue = "posts:\n" + "".join(
-        f'  - id: overlap-{i}\n    at: "2026-12-03 10:00"\n    text: Overlap test post {i}.\n'
-        for i in range(total)
-    )
+    queue = queue_of([f"overlap-{i}" for i in range(total)], "Overlap test post {i}.")
     write_tree(tmp_path, queue=queue, settings=SETTINGS.replace("daily_post_cap: 10", "daily_post_cap: 100"))
     for _ in range(60):
         x_server.inject(Fault.slow(0.03), path="/2/tweets")

@@ -5,7 +5,6 @@ end-to-end runs against the real PDS are in test_e2e_bluesky.py."""
 from __future__ import annotations
 
 import json
-import random
 import signal
 import subprocess
 import time
@@ -16,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.models import XCredentials
-from tests.e2e_helpers import bot, clean_env, kill_at_random_point, start_bot
+from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish, start_bot
 from tests.feed_fixtures import FeedServer
-from tests.service_fixtures import IDPD, SETTINGS, write_tree
+from tests.service_fixtures import IDPD, SETTINGS, queue_of, write_tree
 from tests.xserver import Fault, XStandIn
 
 NY = ZoneInfo("America/New_York")
@@ -181,30 +180,26 @@ def test_kill_9_at_random_points_never_duplicates_or_loses(
 ) -> None:
     """Crash the bot mid-pass again and again; in the end every post is on X exactly once."""
     total = 24
-    queue = "posts:\n" + "".join(
-        f'  - id: crash-{i}\n    at: "2026-12-03 10:00"\n    text: Crash test post number {i} of {total}.\n'
-        for i in range(total)
-    )
+    queue = queue_of([f"crash-{i}" for i in range(total)], f"Crash test post number {{i}} of {total}.")
     write_tree(tmp_path, queue=queue, settings=SETTINGS.replace("daily_post_cap: 10", "daily_post_cap: 100"))
     for _ in range(400):
         x_server.inject(Fault.slow(0.02), path="/2/tweets")
-    rng = random.Random(20261203)
-    kills = 0
-    now = T0
     extra = {"BOT_LEASE_SECONDS": "60"}
-    rounds = 0
-    while kills < 5 and rounds < 12:
-        proc = start_bot(["tick"], clean_env(tmp_path, now=now, x=x_creds, extra=extra), cwd=tmp_path)
-        kills += kill_at_random_point(proc, lambda: len(x_server.requests), rng)
-        rounds += 1
-        now += timedelta(minutes=2)  # past the 60 s lease, well inside the 6 h grace
-    final = bot(["tick"], clean_env(tmp_path, now=now, x=x_creds, extra=extra), cwd=tmp_path)
+    kills, rounds, final = crash_ticks_then_finish(
+        tmp_path,
+        lambda now: clean_env(tmp_path, now=now, x=x_creds, extra=extra),
+        lambda: len(x_server.requests),
+        start=T0,
+        seed=20261203,
+    )
     assert final.returncode == 0, final.stderr
     texts = [t["text"] for t in x_server.tweets.values()]
     expected = {f"Crash test post number {i} of {total}." for i in range(total)}
     assert sorted(texts) == sorted(expected), "lost or duplicated posts"
     assert kills >= 5, f"only {kills} kills in {rounds} runs"
-    status = json.loads(bot(["status", "--json"], clean_env(tmp_path, now=now), cwd=tmp_path).stdout)
+    status = json.loads(
+        bot(["status", "--json"], clean_env(tmp_path, now=T0 + timedelta(hours=1)), cwd=tmp_path).stdout
+    )
     assert status["counts"]["sent"] == total
     assert status["counts"]["sending"] == status["counts"]["pending"] == status["counts"]["failed"] == 0
 
