@@ -98,9 +98,9 @@ def cli(*args: str) -> Callable[[], object]:
 
 
 def in_process(schedules: Path) -> dict[str, Callable[[], object]]:
-    from bot.config import load_schedules
     from bot.planner import day_window, due_between
     from bot.preview import calendar_entries, render_due
+    from bot.schedules import load_schedules
 
     content = schedules.parent / "content"
     loaded = load_schedules(schedules, content)

@@ -6,7 +6,7 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
-from bot import config
+from bot.settings import env, log_level
 
 SECRET_VARIABLES = (
     "X_API_KEY",
@@ -19,8 +19,8 @@ SECRET_VARIABLES = (
 
 def secret_values() -> list[str]:
     """Every secret this process knows, so no log line can carry one, whatever code wrote it."""
-    values = [v for v in (config.env(name) for name in SECRET_VARIABLES) if v and len(v) >= 4]
-    url = config.env("DATABASE_URL")
+    values = [v for v in (env(name) for name in SECRET_VARIABLES) if v and len(v) >= 4]
+    url = env("DATABASE_URL")
     if url:
         password = urlsplit(url).password
         if password:
@@ -43,7 +43,7 @@ class RedactSecrets(logging.Filter):
 
 
 def setup_logging(*, quiet: bool = False) -> None:
-    level_name = config.log_level()
+    level_name = log_level()
     level = logging.getLevelName(level_name)
     if not isinstance(level, int):
         level = logging.INFO

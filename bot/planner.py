@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from bot.config import Schedules
 from bot.models import Draft, Due, FeedItem, Observance, PostSpec, RecurringPost, Settings
 from bot.observances import spans_between
+from bot.schedules import Schedules
 
 
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.config import Schedules
 from bot.models import Due
+from bot.schedules import Schedules
 
 MAX_DATES_SHOWN = 6
 

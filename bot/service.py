@@ -30,11 +30,11 @@ from typing import Any
 import stamina
 
 from bot.compose import TemplateError, compose, render
-from bot.config import Schedules
 from bot.errors import BotError, DuplicateError, FeedError, PublishError, RateLimitError, TransientError
 from bot.models import Image, Post, Receipt
 from bot.planner import due_between, feed_draft
 from bot.publishers.base import Publisher
+from bot.schedules import Schedules
 from bot.store import Delivery, Ledger
 from bot.textlen import extract_urls, fits
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import Schedules
 from bot.planner import due_between
+from bot.schedules import Schedules
 from bot.store import Delivery, Ledger
 
 RECENT = 10

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.config import Schedules, load_schedules
 from bot.errors import PublishError
 from bot.models import Post, Receipt
+from bot.schedules import Schedules, load_schedules
 from bot.textlen import LIMITS, measure
 
 SETTINGS = """\

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import LONGEST_DATE, Loaded, load_schedules
 from bot.planner import human_date
+from bot.postchecks import LONGEST_DATE
 from bot.problems import Problem
+from bot.schedules import Loaded, load_schedules
 
 TODAY = date(2026, 6, 1)
 OBS = """\

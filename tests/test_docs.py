@@ -14,7 +14,7 @@ import yaml
 from PIL import Image
 
 from bot.cli import build_parser
-from bot.config import load_schedules
+from bot.schedules import load_schedules
 
 REPO = Path(__file__).resolve().parents[1]
 

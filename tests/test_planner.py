@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import Schedules, load_schedules
 from bot.planner import day_window, due_between, human_date, local_instant
+from bot.schedules import Schedules, load_schedules
 
 DATA = Path(__file__).parent / "data" / "schedules"
 NY = ZoneInfo("America/New_York")

@@ -99,7 +99,7 @@ def test_a_broken_edit_keeps_the_valid_rest(tmp_path: Path, ledger: Ledger) -> N
     now = [datetime(2026, 12, 2, 9, 0, tzinfo=NY)]
     schedules_dir = write_tree(tmp_path, awareness={"idpd": IDPD})
     service = Service(load_tree(schedules_dir), ledger, {"x": FakePublisher("x")}, owner="t")
-    from bot.config import load_schedules
+    from bot.schedules import load_schedules
 
     def reload() -> None:
         service.reload(load_schedules(schedules_dir, tmp_path / "content").schedules)

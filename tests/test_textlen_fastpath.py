@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import textlen
-from bot.config import load_schedules
+from bot.schedules import load_schedules
 
 REPO = Path(__file__).resolve().parents[1]
 

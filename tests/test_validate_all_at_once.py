@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import load_schedules
+from bot.schedules import load_schedules
 
 POST = """\
 name: Bad Day

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot import config
 from bot.models import Settings
 from bot.publishers.base import Publisher, SessionStore
 from bot.publishers.dry_run import DryRunPublisher
+from bot.settings import bluesky_credentials, x_credentials, x_credentials_partial
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ def build(
 def _real(network: str, settings: Settings, sessions: SessionStore) -> Choice | str:
     """The network's real adapter, or why it can't have one (missing credentials)."""
     if network == "x":
-        creds = config.x_credentials()
+        creds = x_credentials()
         if creds is None:
-            missing = config.x_credentials_partial()
+            missing = x_credentials_partial()
             if missing:
                 return "X credentials incomplete, missing " + ", ".join(missing)
             return "no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)"
@@ -64,7 +64,7 @@ def _real(network: str, settings: Settings, sessions: SessionStore) -> Choice | 
         )
         return Choice(network, publisher, f"posting for real via {creds.base_url}")
     if network == "bluesky":
-        bcreds = config.bluesky_credentials()
+        bcreds = bluesky_credentials()
         if bcreds is None:
             return "no Bluesky credentials (set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD)"
         from bot.publishers.bluesky import BlueskyPublisher

@@ -1,28 +1,30 @@
-"""Command-line entry: argument parsing and printing only; each command is a few lines calling a library function.
-
-Read-only commands (validate, upcoming, calendar, status, --help) must never import tweepy or atproto: importing
-atproto alone costs ~0.7 s and ~60 MB. Publishing commands import the adapters through ``bot.publishers.build``.
-"""
+"""Every command's arguments and help; which module runs each command (see ``bot.cli``)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import NoReturn
 
 from bot import __version__
-from bot.errors import BotError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+"""Exit statuses of every command: done, invalid input or a failure, wrong usage."""
+
+
+READ_ONLY = ("validate", "upcoming", "calendar", "changes", "status")
+"""Commands that read the schedules (and the ledger) and never import a network SDK: ``bot.cli.readonly``."""
+CONTROLS = ("skip", "pause")
+"""Commands that change the ledger and send nothing: ``bot.cli.controls``."""
+PUBLISHING = ("post", "check", "run", "tick", "retry", "resume")
+"""Commands that talk to the networks, all through one wiring: ``bot.cli.publishing``."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(
         self, message: str
-    ) -> Any:  # argparse's own exits with 2 too; keep one line and a pointer to help
+    ) -> NoReturn:  # argparse's own exits with 2 too; keep one line and a pointer to help
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -203,26 +205,3 @@ def build_parser() -> argparse.ArgumentParser:
     choice.add_argument("--release", action="store_true", help="send the held posts now")
     choice.add_argument("--skip", action="store_true", help="skip the held posts")
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    from bot import commands
-
-    handler = getattr(commands, f"cmd_{args.command}")
-    try:
-        return int(handler(args))
-    except BotError as exc:
-        print(f"aasr-bot {args.command}: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # `validate | head` closed our output early: not an error of ours, and no traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK

@@ -1,127 +1,34 @@
-"""The publishing commands: wire settings, ledger, publishers and the service together, then report.
+"""The commands that reach the networks: ``post``, ``check``, ``run``, ``tick``, ``retry`` and ``resume``.
 
-Only this module (and the scheduler) reads the wall clock: ``now()`` honours ``BOT_NOW`` so rehearsals and
-end-to-end tests can run the real CLI at any instant.
+Each opens the same wiring (``wiring.open_bot``) and sends through the service or the publishers it built.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import secrets
-import socket
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
-from bot import config
+from bot import settings
+from bot.cli.common import load_logged
+from bot.cli.wiring import open_bot, owner_name
 from bot.compose import compose
 from bot.errors import BotError, ConfigError, DuplicateError, PublishError
 from bot.logs import setup_logging
 from bot.models import Draft, Image
 from bot.publishers import factory
 from bot.publishers.base import Publisher
-from bot.service import PAUSED_FLAG, Service, post_to_payload
+from bot.service import PAUSED_FLAG, post_to_payload
+from bot.settings import now
 from bot.store import Ledger
 from bot.textlen import fits
 
 log = logging.getLogger(__name__)
-
-
-def now() -> datetime:
-    forced = config.env("BOT_NOW")
-    if forced:
-        try:
-            value = datetime.fromisoformat(forced)
-        except ValueError:
-            raise ConfigError(f"BOT_NOW={forced!r} is not an ISO 8601 date and time") from None
-        if value.tzinfo is None:
-            raise ConfigError("BOT_NOW needs a UTC offset, e.g. 2026-12-03T10:00:00-05:00")
-        return value.astimezone(UTC)
-    return datetime.now(UTC)
-
-
-def owner_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass(slots=True)
-class Bot:
-    loaded: config.Loaded
-    ledger: Ledger
-    choices: list[factory.Choice]
-    service: Service
-
-
-def load_schedules(args: argparse.Namespace) -> config.Loaded:
-    root = config.schedules_dir(getattr(args, "schedules", None))
-    loaded = config.load_schedules(root, config.content_dir(getattr(args, "content", None), root))
-    for problem in loaded.errors():
-        log.error("schedule problem (item left out): %s", problem.format())
-    return loaded
-
-
-def open_ledger() -> Ledger:
-    target = config.database_target()
-    if "://" not in target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    return Ledger.open(target)
-
-
-def lease() -> timedelta:
-    raw = config.env("BOT_LEASE_SECONDS")
-    try:
-        return timedelta(seconds=float(raw)) if raw else timedelta(minutes=10)
-    except ValueError:
-        raise ConfigError(f"BOT_LEASE_SECONDS={raw!r} is not a number of seconds") from None
-
-
-@contextmanager
-def open_bot(
-    args: argparse.Namespace, *, dry_run: bool, banner: bool = True, fetch_cards: bool = False
-) -> Iterator[Bot]:
-    loaded = load_schedules(args)
-    ledger = open_ledger()
-    try:
-        settings = loaded.schedules.settings
-        choices = factory.build(settings.networks, settings, ledger, dry_run=dry_run, fetch_cards=fetch_cards)
-        if banner:
-            for choice in choices:
-                level = logging.WARNING if choice.publisher.dry_run else logging.INFO
-                log.log(level, "%s: %s", choice.network, choice.why)
-            if not settings.networks:
-                log.warning("no networks enabled in settings.yaml: nothing will be posted")
-        from bot.feed import fetch_feed, make_client
-
-        client = make_client()
-
-        def fetch(url: str, etag: str | None, modified: str | None) -> Any:
-            return fetch_feed(url, client, etag=etag, last_modified=modified)
-
-        publishers = {c.network: c.publisher for c in choices}
-        service = Service(
-            loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch, lease=lease()
-        )
-        try:
-            yield Bot(loaded, ledger, choices, service)
-        finally:
-            client.close()
-            for choice in choices:
-                close = getattr(choice.publisher, "close", None)
-                if callable(close):
-                    close()
-    finally:
-        ledger.close()
-
-
-# ------------------------------------------------------------------------------------------------ commands
 
 
 def tick(args: argparse.Namespace) -> int:
@@ -139,9 +46,11 @@ def run_forever(args: argparse.Namespace) -> int:
     with open_bot(args, dry_run=args.dry_run) as bot:
 
         def reload() -> None:
-            bot.service.reload(load_schedules(args).schedules)
+            bot.service.reload(load_logged(args).schedules)
 
-        BotScheduler(bot.service, clock=now, reload=reload, watch=config.schedules_dir(args.schedules)).run()
+        BotScheduler(
+            bot.service, clock=now, reload=reload, watch=settings.schedules_dir(args.schedules)
+        ).run()
     return 0
 
 
@@ -271,20 +180,6 @@ def check(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def status(args: argparse.Namespace) -> int:
-    from bot.status import collect, format_status
-
-    setup_logging(quiet=True)
-    loaded = load_schedules(args)
-    with open_ledger() as ledger:
-        data = collect(loaded.schedules, ledger, now(), paused_flag=ledger.get_flag(PAUSED_FLAG) == "1")
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    else:
-        print(format_status(data))
-    return 0
-
-
 def retry(args: argparse.Namespace) -> int:
     """Requeue a failed or skipped item and send it right away, however late it is (the maintainer asked)."""
     setup_logging()
@@ -304,25 +199,6 @@ def retry(args: argparse.Namespace) -> int:
             f"{o.key} on {o.network}: {o.status}" + (f": {o.url or o.detail}" if (o.url or o.detail) else "")
         )
     return 1 if any(o.status == "failed" for o in outcomes) else 0
-
-
-def skip(args: argparse.Namespace) -> int:
-    setup_logging(quiet=True)
-    with open_ledger() as ledger:
-        changed = ledger.skip(args.key, args.network, reason=args.reason, now=now())
-    if not changed:
-        print(f"nothing to skip: no pending or failed delivery {args.key}", file=sys.stderr)
-        return 1
-    print(f"{args.key}: {changed} delivery(ies) skipped")
-    return 0
-
-
-def pause(args: argparse.Namespace) -> int:
-    setup_logging(quiet=True)
-    with open_ledger() as ledger:
-        ledger.set_flag(PAUSED_FLAG, "1")
-    print("paused: nothing will be published until `resume`; posts that come due are held (see `status`)")
-    return 0
 
 
 def resume(args: argparse.Namespace) -> int:
@@ -363,3 +239,13 @@ def resume(args: argparse.Namespace) -> int:
             f"retrying {report.count('retrying')}"
         )
     return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "post": post_now,
+    "check": check,
+    "run": run_forever,
+    "tick": tick,
+    "retry": retry,
+    "resume": resume,
+}

@@ -1,0 +1,83 @@
+"""The wiring of the publishing commands: schedules, ledger, one publisher per enabled network and the service
+that delivers through them, opened together and closed together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bot import settings
+from bot.cli.common import load_logged, open_ledger
+from bot.errors import ConfigError
+from bot.publishers import factory
+from bot.schedules import Loaded
+from bot.service import Service
+from bot.store import Ledger
+
+log = logging.getLogger(__name__)
+
+
+def owner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(slots=True)
+class Bot:
+    loaded: Loaded
+    ledger: Ledger
+    choices: list[factory.Choice]
+    service: Service
+
+
+def lease() -> timedelta:
+    raw = settings.env("BOT_LEASE_SECONDS")
+    try:
+        return timedelta(seconds=float(raw)) if raw else timedelta(minutes=10)
+    except ValueError:
+        raise ConfigError(f"BOT_LEASE_SECONDS={raw!r} is not a number of seconds") from None
+
+
+@contextmanager
+def open_bot(
+    args: argparse.Namespace, *, dry_run: bool, banner: bool = True, fetch_cards: bool = False
+) -> Iterator[Bot]:
+    loaded = load_logged(args)
+    ledger = open_ledger()
+    try:
+        settings = loaded.schedules.settings
+        choices = factory.build(settings.networks, settings, ledger, dry_run=dry_run, fetch_cards=fetch_cards)
+        if banner:
+            for choice in choices:
+                level = logging.WARNING if choice.publisher.dry_run else logging.INFO
+                log.log(level, "%s: %s", choice.network, choice.why)
+            if not settings.networks:
+                log.warning("no networks enabled in settings.yaml: nothing will be posted")
+        from bot.feed import fetch_feed, make_client
+
+        client = make_client()
+
+        def fetch(url: str, etag: str | None, modified: str | None) -> Any:
+            return fetch_feed(url, client, etag=etag, last_modified=modified)
+
+        publishers = {c.network: c.publisher for c in choices}
+        service = Service(
+            loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch, lease=lease()
+        )
+        try:
+            yield Bot(loaded, ledger, choices, service)
+        finally:
+            client.close()
+            for choice in choices:
+                close = getattr(choice.publisher, "close", None)
+                if callable(close):
+                    close()
+    finally:
+        ledger.close()

@@ -1,0 +1,196 @@
+"""The checks of one post as written in a schedule file: keys, text or text file, variants, hashtags, link,
+images with alt text, accessibility lint, and each network's length as the post will really go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from bot import lint
+from bot.compose import TemplateError
+from bot.fields import FieldReader
+from bot.models import NETWORKS, Image, PostSpec
+from bot.yamlsource import Node, Where
+
+MAX_IMAGES = 4
+MAX_ALT_CHARS = 1000  # X's limit for alt text; Bluesky allows more, so the stricter one applies
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+POST_TEMPLATE_FIELDS = {"name", "year", "date", "link"}
+LONGEST_DATE = "September 30, 2026"
+"""The longest ``{date}`` the planner renders (``human_date``), for length checks."""
+
+
+class PostChecker(FieldReader):
+    """One post's fields, checked where they are written; lengths are checked on the rendered text."""
+
+    def post_spec(
+        self,
+        item: Node,
+        extra: list[str],
+        hashtags: list[str] | None,
+        link: str | None,
+        fields: set[str],
+        context: Mapping[str, str],
+    ) -> PostSpec | None:
+        v = item.value
+        ok = self.keys(
+            item, ["text", "text_file", "x", "bluesky", "hashtags", "link", "images", *extra], "a post"
+        )
+        text: str | None = None
+        text_where = item.where
+        if "text" in v and "text_file" in v:
+            self.problem(v["text_file"].where, "a post has both text and text_file", "keep one of them")
+            ok = False
+        elif "text_file" in v:
+            rel = self.text(v["text_file"], "text_file")
+            text_where = v["text_file"].where
+            if rel is not None:
+                path = self.content / rel.strip()
+                try:
+                    text = path.read_text(encoding="utf-8").strip()
+                except (OSError, UnicodeDecodeError):
+                    self.problem(
+                        text_where,
+                        f"text_file {rel!r} not found or not UTF-8 text under {self.content}",
+                        "paths are relative to content/",
+                    )
+                    ok = False
+        else:
+            text = self.text(v.get("text"), "text", parent=item, key="text")
+            if "text" in v:
+                text_where = v["text"].where
+            if text is None:
+                ok = False
+        variants: dict[str, str] = {}
+        for network in NETWORKS:
+            if network in v:
+                variant = self.text(v[network], f"{network} text")
+                if variant is None:
+                    ok = False
+                else:
+                    variants[network] = variant.strip()
+        tags = (
+            self.hashtags(v["hashtags"])
+            if "hashtags" in v
+            else (hashtags if hashtags is not None else list(self.settings.hashtags))
+        )
+        post_link = self.url(v["link"], "link") if "link" in v else link
+        link_ok = not ("link" in v and post_link is None and v["link"].value is not None)
+        images = self.images(v.get("images"))
+        ok = ok and link_ok and images is not None
+        if text is None:
+            return None
+        # The text's own checks run even when another key of the post is wrong: report everything at once.
+        for body, where in [(text, text_where), *[(t, v[n].where) for n, t in variants.items()]]:
+            self.template(body, where, fields)
+            if self.text_checks:
+                for finding in lint.lint_text(body):
+                    self.problem(where, finding.message, finding.hint, warning=True, code=finding.code)
+        spec = PostSpec(
+            text.strip(),
+            MappingProxyType(variants),
+            tuple(tags),
+            post_link,
+            tuple(images or ()),
+            item.where.line,
+        )
+        if self.text_checks and link_ok:
+            self.check_lengths(spec, {"": text_where, **{n: v[n].where for n in variants}}, context)
+        return spec if ok else None
+
+    def images(self, node: Node | None) -> list[Image] | None:
+        if node is None or node.value is None:
+            return []
+        if node.kind != "list":
+            self.problem(node.where, "images must be a list of '- file: ... alt: ...'")
+            return None
+        if len(node.value) > MAX_IMAGES:
+            self.problem(node.where, f"{len(node.value)} images; a post can carry at most {MAX_IMAGES}")
+            return None
+        out: list[Image] = []
+        ok = True
+        for item in node.value:
+            if item.kind != "mapping":
+                self.problem(item.where, "each image needs 'file:' and 'alt:'")
+                ok = False
+                continue
+            self.keys(item, ["file", "alt"], "an image")
+            rel = self.text(item.value.get("file"), "image file", parent=item, key="file")
+            alt = self.text(item.value.get("alt"), "alt text", parent=item, key="alt")
+            if alt is None:
+                ok = False
+            elif len(alt.strip()) > MAX_ALT_CHARS:
+                self.problem(
+                    item.value["alt"].where,
+                    f"alt text is {len(alt.strip())} characters; the limit is {MAX_ALT_CHARS}",
+                    "describe what matters in the image; put the rest in the post",
+                )
+                ok = False
+            if rel is None:
+                ok = False
+                continue
+            path = self.content / rel.strip()
+            where = item.value["file"].where
+            if not path.is_file():
+                self.problem(
+                    where, f"image {rel!r} not found under {self.content}", "paths are relative to content/"
+                )
+                ok = False
+            elif path.suffix.lower() not in IMAGE_SUFFIXES:
+                self.problem(where, f"{rel!r} is not a PNG, JPEG, GIF or WebP image")
+                ok = False
+            if ok and alt is not None:
+                out.append(Image(path, alt.strip()))
+        return out if ok else None
+
+    def check_lengths(self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str]) -> None:
+        """Render the post as it will go out and refuse text that a network would refuse.
+
+        ``{date}`` is filled in with its longest rendering, so a post that fits here fits on every day it can
+        go out.
+        """
+        from bot.compose import render
+        from bot.models import Draft
+        from bot.textlen import BLUESKY_MAX_BYTES, LIMITS, measure
+
+        name = context.get("name", "")
+        full = {"name": name, "year": str(self.today.year), "date": LONGEST_DATE, "link": spec.link or ""}
+        draft = Draft(
+            key="validate",
+            source="validate",
+            name=name,
+            file="",
+            text=spec.text,
+            variants=spec.variants,
+            hashtags=spec.hashtags,
+            link=spec.link,
+            images=spec.images,
+            context=MappingProxyType(full),
+        )
+        rendered: dict[str, str] = {}  # networks without a variant share one rendering
+        for network in self.settings.networks:
+            template = spec.variants.get(network, spec.text)
+            try:
+                text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
+            except (TemplateError, KeyError, IndexError, ValueError):
+                return  # the template problem is already reported
+            length = measure(network, text)
+            too_long = length > LIMITS[network]
+            if network == "bluesky" and not too_long:
+                too_long = len(text.encode("utf-8")) > BLUESKY_MAX_BYTES
+            if too_long:
+                unit = "weighted characters (links count 23)" if network == "x" else "graphemes"
+                if network == "bluesky" and length <= LIMITS[network]:
+                    message = f"text is too long for bluesky: over {BLUESKY_MAX_BYTES} bytes of UTF-8"
+                    hint = "shorten it or add a shorter 'bluesky:' variant"
+                else:
+                    message = (
+                        f"text is too long for {network}: {length}/{LIMITS[network]} {unit}"
+                        " with link and hashtags"
+                    )
+                    hint = (
+                        f"shorten it by {max(1, length - LIMITS[network])} or add a shorter"
+                        f" '{network}:' variant"
+                    )
+                self.problem(where.get(network, where[""]), message, hint)

@@ -1,0 +1,267 @@
+"""What the bot is configured with: ``settings.yaml`` and the environment.
+
+This is the only module that reads ``os.environ`` (and the git-ignored ``.env``), and it owns the one clock:
+``now()`` honours ``BOT_NOW`` so rehearsals and end-to-end tests can run the real CLI at any instant.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+from bot.fields import FieldReader
+from bot.models import NETWORKS, BlueskyCredentials, FeedSettings, Settings, XCredentials
+from bot.yamlsource import Node
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FEED_TEMPLATE_FIELDS = {"title", "link", "name", "year", "date"}
+
+
+# ----------------------------------------------------------------------------------------------- environment
+
+
+def _dotenv() -> Mapping[str, str]:
+    """Values from a git-ignored ``.env`` in the working directory; real environment variables win."""
+    path = Path(".env")
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+_ENV_CACHE: dict[str, str] | None = None
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    global _ENV_CACHE
+    if _ENV_CACHE is None:
+        _ENV_CACHE = dict(_dotenv())
+    value = os.environ.get(name)
+    if value is None:
+        value = _ENV_CACHE.get(name)
+    return value if value not in (None, "") else default
+
+
+def schedules_dir(arg: str | None = None) -> Path:
+    """``--schedules`` wins, then ``BOT_SCHEDULES``, then ./schedules, then the one beside the package."""
+    chosen = arg or env("BOT_SCHEDULES")
+    if chosen:
+        return Path(chosen)
+    here = Path("schedules")
+    return here if here.is_dir() else REPO_ROOT / "schedules"
+
+
+def content_dir(arg: str | None = None, schedules: Path | None = None) -> Path:
+    """``--content`` wins, then ``BOT_CONTENT``, then the ``content`` folder beside the schedules folder (even
+    when it doesn't exist yet: a copy of the schedules must never pick up another tree's images)."""
+    chosen = arg or env("BOT_CONTENT")
+    if chosen:
+        return Path(chosen)
+    if schedules is not None:
+        return schedules.parent / "content"
+    here = Path("content")
+    return here if here.is_dir() else REPO_ROOT / "content"
+
+
+def database_target() -> str:
+    """``DATABASE_URL`` (PostgreSQL, e.g. Heroku) wins over ``BOT_DB`` (a SQLite file)."""
+    url = env("DATABASE_URL")
+    if url:
+        return url
+    return env("BOT_DB", "state/aasr-bot.sqlite3") or "state/aasr-bot.sqlite3"
+
+
+def x_credentials() -> XCredentials | None:
+    names = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+    values = [env(n) for n in names]
+    if not all(values):
+        return None
+    key, secret, token, token_secret = (v or "" for v in values)
+    return XCredentials(
+        key, secret, token, token_secret, base_url=env("X_API_BASE_URL", "https://api.x.com") or ""
+    )
+
+
+def x_credentials_partial() -> list[str]:
+    """Names of X variables that are set while others are missing (a half-configured network is a mistake)."""
+    names = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+    present = [n for n in names if env(n)]
+    return [n for n in names if n not in present] if present and len(present) < len(names) else []
+
+
+def bluesky_credentials() -> BlueskyCredentials | None:
+    handle, password = env("BLUESKY_HANDLE"), env("BLUESKY_APP_PASSWORD")
+    if not handle or not password:
+        return None
+    return BlueskyCredentials(
+        handle.lstrip("@"), password, env("BLUESKY_SERVICE", "https://bsky.social") or ""
+    )
+
+
+def log_level() -> str:
+    return (env("LOG_LEVEL", "INFO") or "INFO").upper()
+
+
+def now() -> datetime:
+    """The current instant in UTC; ``BOT_NOW`` (ISO 8601 with an offset) pins it for rehearsals and tests."""
+    forced = env("BOT_NOW")
+    if forced:
+        try:
+            value = datetime.fromisoformat(forced)
+        except ValueError:
+            raise ConfigError(f"BOT_NOW={forced!r} is not an ISO 8601 date and time") from None
+        if value.tzinfo is None:
+            raise ConfigError("BOT_NOW needs a UTC offset, e.g. 2026-12-03T10:00:00-05:00")
+        return value.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def today(settings: Settings) -> date:
+    """The local date in the bot's time zone, by the same clock as ``now()``."""
+    return now().astimezone(settings.timezone).date()
+
+
+# ------------------------------------------------------------------------------------------ settings.yaml
+
+
+class SettingsReader(FieldReader):
+    """``settings.yaml``: time zone, networks, feed and per-network options."""
+
+    def read_settings(self, path: Path) -> Settings:
+        node = self.read(path)
+        base = Settings()
+        if node is None:
+            return base
+        v = node.value
+        allowed = [
+            "timezone",
+            "default_time",
+            "networks",
+            "language",
+            "hashtags",
+            "grace_hours",
+            "paused",
+            "blackout",
+            "feed",
+            "x",
+            "bluesky",
+        ]
+        self.keys(node, allowed, "settings")
+        tz = base.timezone
+        tz_name = self.text(v.get("timezone"), "timezone", required=False)
+        if tz_name:
+            try:
+                tz = ZoneInfo(tz_name.strip())
+            except (ZoneInfoNotFoundError, ValueError):
+                self.problem(
+                    v["timezone"].where,
+                    f"unknown time zone {tz_name!r}",
+                    "use an IANA name such as America/New_York",
+                )
+        default_time = self.clock(v.get("default_time"), "default_time") or base.default_time
+        networks: list[str] = []
+        for name, where in self.string_list(v.get("networks"), "networks"):
+            if name not in NETWORKS:
+                self.problem(where, f"unknown network {name!r}", "networks are: " + ", ".join(NETWORKS))
+            elif name not in networks:
+                networks.append(name)
+        if "networks" not in v:
+            networks = list(NETWORKS)
+        language = self.text(v.get("language"), "language", required=False) or "en"
+        hashtags = self.hashtags(v.get("hashtags"))
+        blackout: list[date] = []
+        if v.get("blackout") is not None:
+            items = v["blackout"].value if isinstance(v["blackout"].value, list) else [v["blackout"]]
+            for item in items:
+                day = self.a_date(item, "blackout date")
+                if day:
+                    blackout.append(day)
+        feed = self.read_feed(v.get("feed"))
+        x_opts = v.get("x")
+        x_values: dict[str, Any] = {}
+        if x_opts is not None:
+            if x_opts.kind != "mapping":
+                self.problem(x_opts.where, "x: must be a mapping of options")
+            else:
+                self.keys(
+                    x_opts,
+                    ["daily_post_cap", "monthly_budget_usd", "price_post_usd", "price_post_with_url_usd"],
+                    "x settings",
+                )
+                xv = x_opts.value
+                x_values = {
+                    "x_daily_post_cap": self.integer(
+                        xv.get("daily_post_cap"), "daily_post_cap", base.x_daily_post_cap
+                    ),
+                    "x_monthly_budget_usd": self.number(
+                        xv.get("monthly_budget_usd"), "monthly_budget_usd", base.x_monthly_budget_usd
+                    ),
+                    "x_price_post_usd": self.number(
+                        xv.get("price_post_usd"), "price_post_usd", base.x_price_post_usd
+                    ),
+                    "x_price_post_with_url_usd": self.number(
+                        xv.get("price_post_with_url_usd"),
+                        "price_post_with_url_usd",
+                        base.x_price_post_with_url_usd,
+                    ),
+                }
+        bsky = v.get("bluesky")
+        if bsky is not None and bsky.value is not None:
+            if bsky.kind != "mapping":
+                self.problem(bsky.where, "bluesky: must be a mapping of options")
+            else:
+                self.keys(bsky, [], "bluesky settings")
+        return Settings(
+            timezone=tz,
+            default_time=default_time,
+            networks=tuple(n for n in NETWORKS if n in networks),
+            hashtags=tuple(hashtags),
+            feed=feed,
+            grace_hours=self.number(v.get("grace_hours"), "grace_hours", base.grace_hours),
+            paused=self.boolean(v.get("paused"), "paused", False),
+            blackout=tuple(blackout),
+            langs=(language.strip(),),
+            **x_values,
+        )
+
+    def read_feed(self, node: Node | None) -> FeedSettings:
+        base = FeedSettings()
+        if node is None:
+            return base
+        if node.value is None:
+            return FeedSettings(url=None)
+        if node.kind != "mapping":
+            self.problem(node.where, "feed: must be a mapping (url, poll_minutes, ...)")
+            return base
+        self.keys(
+            node,
+            ["url", "poll_minutes", "first_run_post_newest", "max_per_poll", "template", "hashtags"],
+            "feed settings",
+        )
+        v = node.value
+        url = base.url
+        if "url" in v:
+            url = self.url(v["url"], "feed url") if v["url"].value is not None else None
+        template = self.text(v.get("template"), "feed template", required=False) or base.template
+        if "template" in v:
+            self.template(template, v["template"].where, FEED_TEMPLATE_FIELDS)
+            if "{title}" not in template:
+                self.problem(
+                    v["template"].where,
+                    "feed template does not use {title}",
+                    "announcements need the story's title, e.g. 'New on our site: {title}'",
+                )
+        return FeedSettings(
+            url=url,
+            poll_minutes=self.integer(v.get("poll_minutes"), "poll_minutes", base.poll_minutes, minimum=1),
+            first_run_post_newest=self.integer(v.get("first_run_post_newest"), "first_run_post_newest", 0),
+            max_per_poll=self.integer(v.get("max_per_poll"), "max_per_poll", base.max_per_poll, minimum=1),
+            template=template,
+            hashtags=tuple(self.hashtags(v.get("hashtags"))),
+        )
