@@ -7,7 +7,8 @@ what they mean in ``safe_load``) but the raw text is kept too: ``10:00`` unquote
 1.1, and we would rather read it as a time.
 
 The tree is built in a loop, not by recursion, so no file can exhaust the stack (PyYAML's C composer crashes
-the interpreter on a few hundred thousand nested brackets). Nesting deeper than ``MAX_DEPTH`` is refused.
+the interpreter on a few hundred thousand nested brackets). Nesting deeper than ``MAX_DEPTH`` is refused, with
+the same message whether our check or PyYAML's own limit (6.0.4's C scanner, while reading ahead) stops first.
 Aliases share the node they point to, but count at their full expanded size, so a "billion laughs" file is
 refused without ever being expanded.
 """
@@ -27,6 +28,8 @@ MAX_FILE_BYTES = 2_000_000
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAP_TAGS = {None, "!", "tag:yaml.org,2002:map"}
 _SEQ_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
+_TOO_DEEP = f"values nested more than {MAX_DEPTH} levels deep"
+_DEEP_HINT = "schedule files need only a few levels"
 _SIZE_HINT = "schedule files never need more than a few hundred values; remove the anchors and aliases"
 
 
@@ -104,6 +107,10 @@ def parse(data: bytes, display: str) -> Node | None:
         mark = exc.problem_mark or exc.context_mark
         where = Where(display, mark.line + 1, mark.column + 1) if mark else start
         problem = exc.problem or str(exc)
+        if "nesting depth" in problem:
+            # PyYAML 6.0.4's C scanner has a nesting limit of its own (1,000 flow levels) and may reach it while
+            # reading ahead, before our MAX_DEPTH check sees the events: same message for the contributor.
+            raise YamlProblem(_TOO_DEEP, where, _DEEP_HINT) from exc
         if "\t" in text and ("tab" in problem or "found character" in problem):
             hint = "YAML does not allow tabs for indentation: use spaces"
         else:
@@ -181,11 +188,7 @@ class _Builder:
                         "remove the tag",
                     )
                 if len(stack) >= MAX_DEPTH:
-                    raise YamlProblem(
-                        f"values nested more than {MAX_DEPTH} levels deep",
-                        self.where(event.start_mark),
-                        "schedule files need only a few levels",
-                    )
+                    raise YamlProblem(_TOO_DEEP, self.where(event.start_mark), _DEEP_HINT)
                 self.count(1, event.start_mark)
                 stack.append(_Frame(Node({} if is_map else [], self.where(event.start_mark)), event.anchor))
                 continue

@@ -53,10 +53,21 @@ def found(tmp_path: Path, loaded: Loaded) -> list[tuple[str, str, str]]:
     return [(where(tmp_path, p), p.severity, f"{p.message} (hint: {p.hint})") for p in loaded.problems]
 
 
+def as_expected(actual: list[str], expected: list[str]) -> list[str]:
+    """``actual`` positions, with the column dropped in files whose expected positions are ``file:line``.
+
+    A contributor relies on the file and line; where the column depends on which layer caught the mistake
+    (PyYAML 6.0.4's C scanner stops deep nesting at its own limit, 6.0.3 leaves it to ours), the table gives
+    ``file:line`` only."""
+    loose = {pos.rsplit(":", 1)[0] for pos in expected if pos.count(":") == 1}
+    return [pos.rsplit(":", 1)[0] if pos.rsplit(":", 2)[0] in loose else pos for pos in actual]
+
+
 def assert_problems(tmp_path: Path, loaded: Loaded, *expected: tuple[str, str]) -> None:
     """Exactly these errors (position, words the message contains), in this order; warnings are ignored."""
     errors = [(w, m) for w, severity, m in found(tmp_path, loaded) if severity == "error"]
-    assert [w for w, _ in errors] == [w for w, _ in expected], errors
+    wanted = [w for w, _ in expected]
+    assert as_expected([w for w, _ in errors], wanted) == wanted, errors
     for (_, message), (_, words) in zip(errors, expected, strict=True):
         assert words in message, (message, words)
 
@@ -312,7 +323,7 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
             ("awareness/comments.yaml:1:1", "file is empty"),
             ("awareness/control.yaml:1:1", "not valid YAML"),
             ("awareness/dashes.yaml:1:101", "nested more than 50 levels deep"),
-            ("awareness/deep.yaml:1:53", "nested more than 50 levels deep"),
+            ("awareness/deep.yaml:1", "values nested more than 50 levels deep (hint: schedule files need only"),
             ("awareness/empty.yaml:1:1", "file is empty"),
             (
                 "awareness/latin1.yaml:1:10",
@@ -396,7 +407,7 @@ def test_all_problems_of_all_files_are_reported_at_once(tmp_path: Path) -> None:
             if pos.startswith("awareness/")
         ]
     loaded = load(tmp_path, files)
-    assert sorted(where(tmp_path, p) for p in loaded.errors()) == sorted(expected)
+    assert sorted(as_expected([where(tmp_path, p) for p in loaded.errors()], expected)) == sorted(expected)
 
 
 def test_valid_files_load_next_to_broken_ones(tmp_path: Path) -> None:

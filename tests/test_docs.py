@@ -15,6 +15,7 @@ from PIL import Image
 
 from bot.cli import build_parser
 from bot.schedules import load_schedules
+from tests.shared import skip_reason
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,6 +62,19 @@ def test_readme_quickstart_has_exactly_two_commands() -> None:
         "python -m pip install -e . && python -m bot run\n",
         "python -m pip install -e '.[test]' && python -m pytest\n",
     ]
+
+
+def test_quickstart_says_what_shared_is_for_in_the_skip_messages_words() -> None:
+    """Someone who cloned from GitHub has no ../shared: the README and each skip message say what it is and what
+    is left untested, in the same words."""
+    readme = (REPO / "README.md").read_text()
+    quick = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    for words in ("`../shared`", "X's published OpenAPI spec", "twitter-text's conformance data", "are skipped"):
+        assert words in quick, words
+    reason = skip_reason(REPO.parent / "shared" / "reference" / "x-api" / "openapi.json", "the X adapter tests")
+    start = re.search(r'message starting "([^"]+)"', quick)
+    assert start is not None and reason.startswith(start.group(1)), reason
+    assert "the X adapter tests need " in reason and "not part of it" in reason and "README, Quickstart" in reason
 
 
 def test_contributing_example_is_a_valid_observance(tmp_path: Path) -> None:

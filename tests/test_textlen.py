@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,9 @@ from bot.textlen import (
     utf8_length,
     x_length,
 )
+from tests.shared import REFERENCE, skip_reason
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "twitter-text"
+TWITTER_TEXT = REFERENCE / "twitter-text"
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # man, woman, girl, boy joined by ZWJ
 FLAG_US = "\U0001f1fa\U0001f1f8"
@@ -41,9 +41,9 @@ def _short_id(value: object) -> str:
 
 def _cases(name: str, *sections: str) -> list[Any]:
     """Conformance cases of the given sections; one skipped case when the shared reference data is absent."""
-    path = REFERENCE / name
+    path = TWITTER_TEXT / name
     if not path.exists():
-        reason = f"twitter-text conformance data not found at {path} (shared reference folder absent)"
+        reason = skip_reason(path, "X's length and URL conformance cases")
         return [pytest.param(None, id="reference-data-missing", marks=pytest.mark.skip(reason=reason))]
     tests = yaml.safe_load(path.read_text(encoding="utf-8"))["tests"]
     return [

@@ -31,8 +31,9 @@ from bot.errors import (
 from bot.models import Image, Post, Receipt, XCredentials
 from bot.publishers.base import Publisher
 from bot.publishers.x import XPublisher
+from tests.shared import REFERENCE, skip_reason
 from tests.x_fixtures import X_KEYS, X_PRICE_POST, X_PRICE_POST_WITH_URL
-from tests.xserver import SHARED, Fault, XStandIn
+from tests.xserver import Fault, XStandIn
 
 SECRETS = (X_KEYS.consumer_secret, X_KEYS.token_secret)
 MakePublisher = Callable[..., XPublisher]
@@ -433,14 +434,14 @@ def test_stand_in_refuses_unsigned_and_replayed_requests(x_server: XStandIn) -> 
 
 # --- length ---
 
-VALIDATE_YML = SHARED / "reference" / "twitter-text" / "validate.yml"
+VALIDATE_YML = REFERENCE / "twitter-text" / "validate.yml"
 CURRENT_RULES = ("WeightedTweetsWithDiscountedEmojiCounterTest", "UnicodeDirectionalMarkerCounterTest")
 LEGACY_RULES = ("WeightedTweetsCounterTest",)
 
 
 def conformance_cases(*sections: str) -> list[Any]:
     if not VALIDATE_YML.is_file():
-        reason = f"twitter-text conformance data not at {VALIDATE_YML}"
+        reason = skip_reason(VALIDATE_YML, "the X adapter's length conformance cases")
         return [pytest.param(None, None, marks=pytest.mark.skip(reason=reason), id="absent")]
     tests = yaml.safe_load(VALIDATE_YML.read_text(encoding="utf-8"))["tests"]
     return [

@@ -12,6 +12,7 @@ from openapi_core import OpenAPI
 
 from bot.models import XCredentials
 from bot.publishers.x import XPublisher
+from tests.shared import skip_reason
 from tests.xserver import SPEC_PATH, Keys, XStandIn, load_spec
 
 X_KEYS = Keys(
@@ -28,7 +29,7 @@ X_PRICE_POST_WITH_URL = 0.20
 def x_spec() -> OpenAPI:
     """X's OpenAPI spec, from ../shared beside the repository (absent on a maintainer's machine: skip)."""
     if not SPEC_PATH.is_file():
-        pytest.skip(f"X's OpenAPI spec is not at {SPEC_PATH}; the X stand-in server needs it")
+        pytest.skip(skip_reason(SPEC_PATH, "the X adapter tests (the X stand-in checks requests against X's spec)"))
     return load_spec(SPEC_PATH)
 
 

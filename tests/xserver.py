@@ -36,9 +36,9 @@ from PIL import Image as PILImage
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.formparser import parse_form_data
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-"""``../shared`` beside the repository: reference material that is not part of the repository."""
-SPEC_PATH = SHARED / "reference" / "x-api" / "openapi.json"
+from tests.shared import REFERENCE
+
+SPEC_PATH = REFERENCE / "x-api" / "openapi.json"
 SPEC_HOST = "https://api.x.com"
 """Requests are matched against the spec as if they had been sent to X's real host."""
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
