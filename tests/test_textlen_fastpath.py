@@ -52,7 +52,10 @@ def test_x_length_and_urls_are_exactly_twitter_texts(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert textlen.x_length(text) == library_length(text)
     assert textlen.url_spans(text) == library_spans(text)
-    assert textlen.extract_urls(text) == [str(u) for u in twitter_text.extract_urls(text)]
+    # The URLs are the text at twitter-text's indices. Its extract_urls() can disagree with its own indices
+    # when the Cyrillic IDN piece (u"\u0440\u0444.\u0440\u0444") touches a URL, dropping characters from the
+    # middle; the indices are what X's counting uses.
+    assert textlen.extract_urls(text) == [text[start:end] for start, end in library_spans(text)]
 
 
 @settings(max_examples=300, deadline=None)
