@@ -3,13 +3,21 @@ it, and every command reads the one clock (``BOT_NOW``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from bot.cli import CONTROLS, PUBLISHING, READ_ONLY, build_parser, handler, main
-from bot.cli import controls, publishing, readonly
+from bot.cli import (
+    CONTROLS,
+    PUBLISHING,
+    READ_ONLY,
+    build_parser,
+    controls,
+    handler,
+    main,
+    publishing,
+    readonly,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
