@@ -16,7 +16,8 @@ from datetime import datetime
 import regex  # type: ignore[import-untyped]  # regex ships no type information
 
 from bot.models import Draft, Post, Receipt
-from bot.textlen import LIMITS, fits, graphemes, measure, url_spans
+from bot.publishers.spec import TextRules
+from bot.textlen import graphemes, url_spans
 
 ELLIPSIS = "…"
 
@@ -156,16 +157,28 @@ def render(draft: Draft, network: str) -> str:
 
 
 def compose(
-    draft: Draft, network: str, *, reply_to: Receipt | None = None, due_at: datetime | None = None
+    draft: Draft,
+    network: str,
+    *,
+    reply_to: Receipt | None = None,
+    due_at: datetime | None = None,
+    rules: TextRules | None = None,
 ) -> Post:
-    """The post for one network; too long only when people's text is too long (the caller refuses it)."""
-    text = _fitted(draft, network) if draft.fit else render(draft, network)
+    """The post for one network; too long only when people's text is too long (the caller refuses it).
+
+    ``rules``: how the network counts, with the bot's settings (default: the network's defaults).
+    """
+    if rules is None:
+        from bot.publishers.registry import text_rules
+
+        rules = text_rules(network)
+    text = _fitted(draft, network, rules) if draft.fit else render(draft, network)
     return Post(
         key=draft.key,
         network=network,
         text=text,
-        length=measure(network, text),
-        limit=LIMITS[network],
+        length=rules.measure(text),
+        limit=rules.limit,
         link=draft.link,
         images=draft.images,
         langs=draft.langs,
@@ -175,7 +188,7 @@ def compose(
     )
 
 
-def _fitted(draft: Draft, network: str) -> str:
+def _fitted(draft: Draft, network: str, rules: TextRules) -> str:
     """Render, shortening the {title} value (then dropping hashtags) until the post fits the network."""
     template = draft.variants.get(network, draft.text)
     values = _values(draft)
@@ -189,11 +202,11 @@ def _fitted(draft: Draft, network: str) -> str:
 
     def fitted(hashtags: Sequence[str]) -> str | None:
         full = text_with(title or "", hashtags)
-        if fits(network, full):
+        if rules.fits(full):
             return full
         if not (uses_title and title):
             return None
-        short = _shorten(title, lambda t: fits(network, text_with(t, hashtags)))
+        short = _shorten(title, lambda t: rules.fits(text_with(t, hashtags)))
         return None if short is None else text_with(short, hashtags)
 
     # Even an empty title without hashtags may be too long: then it comes back over-long, the link never cut.

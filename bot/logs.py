@@ -6,20 +6,13 @@ import logging
 import sys
 from urllib.parse import urlsplit
 
+from bot.publishers import registry
 from bot.settings import env, log_level
-
-SECRET_VARIABLES = (
-    "X_API_KEY",
-    "X_API_SECRET",
-    "X_ACCESS_TOKEN",
-    "X_ACCESS_TOKEN_SECRET",
-    "BLUESKY_APP_PASSWORD",
-)
 
 
 def secret_values() -> list[str]:
     """Every secret this process knows, so no log line can carry one, whatever code wrote it."""
-    values = [v for v in (env(name) for name in SECRET_VARIABLES) if v and len(v) >= 4]
+    values = [v for v in (env(name) for name in registry.secret_variables()) if v and len(v) >= 4]
     url = env("DATABASE_URL")
     if url:
         password = urlsplit(url).password

@@ -13,9 +13,6 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-NETWORKS: tuple[str, ...] = ("x", "bluesky")
-"""Every network the bot knows, in the order it publishes and reports them."""
-
 SOURCES: tuple[str, ...] = ("awareness", "queue", "recurring", "feed")
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -23,6 +20,12 @@ EMPTY: Mapping[str, str] = MappingProxyType({})
 
 def _empty() -> Mapping[str, str]:
     return EMPTY
+
+
+def _all_networks() -> tuple[str, ...]:
+    from bot.publishers.registry import ids  # the registry imports the network modules, which import models
+
+    return ids()
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +174,6 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
-class NetworkSettings:
-    enabled: bool = True
-    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True, slots=True)
 class FeedSettings:
     url: str | None = "https://endseclusion.org/feed/"
     poll_minutes: int = 30
@@ -191,34 +188,15 @@ class FeedSettings:
 class Settings:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/New_York"))
     default_time: time = time(10, 0)
-    networks: tuple[str, ...] = NETWORKS
+    networks: tuple[str, ...] = field(default_factory=_all_networks)
+    """Enabled networks, in publishing order (default: every registered network)."""
     hashtags: tuple[str, ...] = ()
     feed: FeedSettings = field(default_factory=FeedSettings)
-    network_options: Mapping[str, Mapping[str, object]] = field(default_factory=lambda: MappingProxyType({}))
+    network_options: Mapping[str, Mapping[str, int | float | bool | str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Each network's ``<network>:`` block of settings.yaml, validated by its spec, defaults filled in."""
     grace_hours: float = 6.0
     paused: bool = False
     blackout: tuple[date, ...] = ()
-    x_daily_post_cap: int = 50
-    x_monthly_budget_usd: float = 30.0
-    x_price_post_usd: float = 0.015
-    x_price_post_with_url_usd: float = 0.20
     langs: tuple[str, ...] = ("en",)
-
-
-@dataclass(frozen=True, slots=True)
-class XCredentials:
-    """OAuth 1.0a user-context credentials for X. Secrets never appear in repr()."""
-
-    api_key: str = field(repr=False)
-    api_secret: str = field(repr=False)
-    access_token: str = field(repr=False)
-    access_token_secret: str = field(repr=False)
-    base_url: str = "https://api.x.com"
-    """Where X's API lives; tests point it at a local stand-in server."""
-
-
-@dataclass(frozen=True, slots=True)
-class BlueskyCredentials:
-    handle: str
-    app_password: str = field(repr=False)
-    service: str = "https://bsky.social"

@@ -10,11 +10,10 @@ from types import MappingProxyType
 from bot import lint
 from bot.compose import TemplateError
 from bot.fields import FieldReader
-from bot.models import NETWORKS, Image, PostSpec
+from bot.models import Image, PostSpec
+from bot.publishers import registry
 from bot.yamlsource import Node, Where
 
-MAX_IMAGES = 4
-MAX_ALT_CHARS = 1000  # X's limit for alt text; Bluesky allows more, so the stricter one applies
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 POST_TEMPLATE_FIELDS = {"name", "year", "date", "link"}
 LONGEST_DATE = "September 30, 2026"
@@ -35,7 +34,7 @@ class PostChecker(FieldReader):
     ) -> PostSpec | None:
         v = item.value
         ok = self.keys(
-            item, ["text", "text_file", "x", "bluesky", "hashtags", "link", "images", *extra], "a post"
+            item, ["text", "text_file", *registry.ids(), "hashtags", "link", "images", *extra], "a post"
         )
         text: str | None = None
         text_where = item.where
@@ -63,7 +62,7 @@ class PostChecker(FieldReader):
             if text is None:
                 ok = False
         variants: dict[str, str] = {}
-        for network in NETWORKS:
+        for network in registry.ids():
             if network in v:
                 variant = self.text(v[network], f"{network} text")
                 if variant is None:
@@ -105,8 +104,9 @@ class PostChecker(FieldReader):
         if node.kind != "list":
             self.problem(node.where, "images must be a list of '- file: ... alt: ...'")
             return None
-        if len(node.value) > MAX_IMAGES:
-            self.problem(node.where, f"{len(node.value)} images; a post can carry at most {MAX_IMAGES}")
+        max_images, max_alt = self.image_limits()
+        if len(node.value) > max_images:
+            self.problem(node.where, f"{len(node.value)} images; a post can carry at most {max_images}")
             return None
         out: list[Image] = []
         ok = True
@@ -120,10 +120,10 @@ class PostChecker(FieldReader):
             alt = self.text(item.value.get("alt"), "alt text", parent=item, key="alt")
             if alt is None:
                 ok = False
-            elif len(alt.strip()) > MAX_ALT_CHARS:
+            elif len(alt.strip()) > max_alt:
                 self.problem(
                     item.value["alt"].where,
-                    f"alt text is {len(alt.strip())} characters; the limit is {MAX_ALT_CHARS}",
+                    f"alt text is {len(alt.strip())} characters; the limit is {max_alt}",
                     "describe what matters in the image; put the rest in the post",
                 )
                 ok = False
@@ -144,6 +144,13 @@ class PostChecker(FieldReader):
                 out.append(Image(path, alt.strip()))
         return out if ok else None
 
+    def image_limits(self) -> tuple[int, int]:
+        """Images per post and alt-text characters: the strictest of the enabled networks' limits."""
+        rules = [registry.get(n).images for n in self.settings.networks] or [
+            s.images for s in registry.specs()
+        ]
+        return min(r.max_images for r in rules), min(r.max_alt_chars for r in rules)
+
     def check_lengths(self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str]) -> None:
         """Render the post as it will go out and refuse text that a network would refuse.
 
@@ -152,7 +159,7 @@ class PostChecker(FieldReader):
         """
         from bot.compose import render
         from bot.models import Draft
-        from bot.textlen import BLUESKY_MAX_BYTES, LIMITS, measure
+        from bot.publishers.registry import text_rules
 
         name = context.get("name", "")
         full = {"name": name, "year": str(self.today.year), "date": LONGEST_DATE, "link": spec.link or ""}
@@ -175,22 +182,14 @@ class PostChecker(FieldReader):
                 text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
             except (TemplateError, KeyError, IndexError, ValueError):
                 return  # the template problem is already reported
-            length = measure(network, text)
-            too_long = length > LIMITS[network]
-            if network == "bluesky" and not too_long:
-                too_long = len(text.encode("utf-8")) > BLUESKY_MAX_BYTES
-            if too_long:
-                unit = "weighted characters (links count 23)" if network == "x" else "graphemes"
-                if network == "bluesky" and length <= LIMITS[network]:
-                    message = f"text is too long for bluesky: over {BLUESKY_MAX_BYTES} bytes of UTF-8"
-                    hint = "shorten it or add a shorter 'bluesky:' variant"
-                else:
-                    message = (
-                        f"text is too long for {network}: {length}/{LIMITS[network]} {unit}"
-                        " with link and hashtags"
-                    )
-                    hint = (
-                        f"shorten it by {max(1, length - LIMITS[network])} or add a shorter"
-                        f" '{network}:' variant"
-                    )
-                self.problem(where.get(network, where[""]), message, hint)
+            rules = text_rules(network, self.settings.network_options)
+            length = rules.measure(text)
+            if rules.fits(text):
+                continue
+            if length <= rules.limit:
+                message = f"text is too long for {network}: over {rules.max_bytes} bytes of UTF-8"
+                hint = f"shorten it or add a shorter '{network}:' variant"
+            else:
+                message = f"text is too long for {network}: {length}/{rules.limit} {rules.unit} with link and hashtags"
+                hint = f"shorten it by {max(1, length - rules.limit)} or add a shorter '{network}:' variant"
+            self.problem(where.get(network, where[""]), message, hint)

@@ -3,38 +3,44 @@ iCalendar, and the posts a pull request adds, alters or removes (Markdown for a 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.models import Due
+from bot.publishers.spec import Options
 from bot.schedules import Schedules
 
 MAX_DATES_SHOWN = 6
 
 
-def render_due(due: Due, networks: Sequence[str]) -> dict[str, Any]:
-    """One due post as a JSON-ready dict: when, what, and the exact text, length and limit per network."""
+def render_due(
+    due: Due, networks: Sequence[str], options: Mapping[str, Options] | None = None
+) -> dict[str, Any]:
+    """One due post as a JSON-ready dict: when, what, and the exact text, length and limit per network.
+
+    ``options``: each network's settings (``Settings.network_options``), which may change how it counts.
+    """
     from bot.compose import compose, render
-    from bot.textlen import BLUESKY_MAX_BYTES, LIMITS, measure
+    from bot.publishers.registry import text_rules
 
     posts = {}
     draft = due.draft
     rendered: dict[str, str] = {}  # networks without a variant share one rendering
     for network in networks:
+        rules = text_rules(network, options)
         if draft.fit:  # machine text is shortened to fit; compose owns that
-            post = compose(draft, network, due_at=due.at)
+            post = compose(draft, network, due_at=due.at, rules=rules)
             text, length = post.text, post.length
         else:
             template = draft.variants.get(network, draft.text)
             text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
-            length = measure(network, text)
+            length = rules.measure(text)
         posts[network] = {
             "text": text,
             "length": length,
-            "limit": LIMITS[network],
-            "fits": length <= LIMITS[network]
-            and (network != "bluesky" or len(text.encode()) <= BLUESKY_MAX_BYTES),
+            "limit": rules.limit,
+            "fits": length <= rules.limit and rules.fits(text),
         }
     return {
         "at": due.at.isoformat(timespec="seconds"),

@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +33,11 @@ from bot.compose import TemplateError, compose, render
 from bot.errors import BotError, DuplicateError, FeedError, PublishError, RateLimitError, TransientError
 from bot.models import Image, Post, Receipt
 from bot.planner import due_between, feed_draft
+from bot.publishers import registry
 from bot.publishers.base import Publisher
+from bot.publishers.spec import CostPolicy, TextRules, Usage
 from bot.schedules import Schedules
 from bot.store import Delivery, Ledger
-from bot.textlen import extract_urls, fits
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,14 @@ class Service:
     def reload(self, schedules: Schedules) -> None:
         self.schedules = schedules
 
+    def rules(self, network: str) -> TextRules:
+        """How ``network`` counts text, with this bot's settings."""
+        return registry.text_rules(network, self.schedules.settings.network_options)
+
+    def cost_policy(self, network: str) -> CostPolicy | None:
+        """The network's billing rules, if it bills per post."""
+        return registry.get(network).cost(registry.options(network, self.schedules.settings.network_options))
+
     # ------------------------------------------------------------------ the pass
 
     def run_pass(self, now: datetime, *, poll_feed: bool = True, ignore_grace: bool = False) -> PassReport:
@@ -159,7 +168,7 @@ class Service:
                 if existing is not None:
                     continue
                 try:
-                    post = compose(due.draft, network, due_at=due.at)
+                    post = compose(due.draft, network, due_at=due.at, rules=self.rules(network))
                 except TemplateError as exc:  # validate reports it too; say it every pass until it is fixed
                     log.error(
                         "cannot compose %s for %s (%s): %s", due.draft.key, network, due.draft.file, exc
@@ -211,7 +220,7 @@ class Service:
             draft = feed_draft(item, key, settings, now)
             for network in self.networks:
                 publisher = self.publishers[network]
-                post = compose(draft, network, due_at=now)
+                post = compose(draft, network, due_at=now, rules=self.rules(network))
                 self.ledger.ensure(
                     key,
                     network,
@@ -292,10 +301,11 @@ class Service:
                 if not stale:
                     outcomes.append(self._skip(publisher, row, too_late, now))
                     continue
-            if network == "x" and not publisher.dry_run and not stale:
-                wait = self._x_budget_wait(row, now)
+            policy = self.cost_policy(network)
+            if policy is not None and not publisher.dry_run and not stale:
+                wait = self._budget_wait(network, policy, row, now)
                 if wait:
-                    log.info("waiting %s on x: %s", row.key, wait)
+                    log.info("waiting %s on %s: %s", row.key, network, wait)
                     outcomes.append(Outcome(row.key, network, "waiting", wait))
                     continue
             outcome = self._deliver(publisher, row, now, too_late)
@@ -319,9 +329,11 @@ class Service:
         if claimed is None:
             return Outcome(row.key, network, "waiting", "claimed by another process")
         post = payload_to_post(claimed)
-        if not fits(network, post.text):
+        rules = self.rules(network)
+        if not rules.fits(post.text):
+            size = f", or over {rules.max_bytes} bytes" if rules.max_bytes else ""
             error = (
-                f"text is too long for {network} ({post.length}/{post.limit}, or over Bluesky's 3,000 bytes); "
+                f"text is too long for {network} ({post.length}/{post.limit}{size}); "
                 "fix the schedule file, then `retry`"
             )
             self.ledger.mark_failed(
@@ -419,38 +431,32 @@ class Service:
 
     # ------------------------------------------------------------------ budgets
 
-    def _x_budget_wait(self, row: Delivery, now: datetime) -> str | None:
-        """Why an X post must wait for the daily cap or the monthly budget, or None if it may go."""
-        settings = self.schedules.settings
-        tz = settings.timezone
-        local = now.astimezone(tz)
-        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        month_start = day_start.replace(day=1)
-        sent_today = self.ledger.sent_count("x", since=day_start)
-        spent = self.ledger.spend("x", since=month_start)
-        cost = self._x_price(json.loads(row.payload).get("text", ""))
-        reserve_posts, reserve_cost = (0, 0.0)
+    def _budget_wait(self, network: str, policy: CostPolicy, row: Delivery, now: datetime) -> str | None:
+        """Why a post must wait for the network's daily cap or budget (its cost policy decides), or None."""
+        usage = network_usage(self.ledger, network, now, self.schedules.settings.timezone)
+        cost = policy.price(json.loads(row.payload).get("text", ""))
+        reserved: list[float] = []
         if row.source == "feed":
             # Scheduled posts still to come today go first: a story announcement may not use their room.
-            for due in due_between(self.schedules, now, day_start + timedelta(days=1)):
-                reserve_posts += 1
-                reserve_cost += self._x_price(render(due.draft, "x"))
-        if sent_today + reserve_posts >= settings.x_daily_post_cap:
-            return (
-                f"daily X cap reached ({sent_today} sent today, {reserve_posts} scheduled still to come, "
-                f"cap {settings.x_daily_post_cap})"
-            )
-        if spent + reserve_cost + cost > settings.x_monthly_budget_usd:
-            return (
-                f"monthly X budget reached (${spent:.2f} spent, ${reserve_cost:.2f} reserved, "
-                f"budget ${settings.x_monthly_budget_usd:.2f})"
-            )
-        return None
+            day_end = _day_start(now, self.schedules.settings.timezone) + timedelta(days=1)
+            reserved = [
+                policy.price(render(d.draft, network)) for d in due_between(self.schedules, now, day_end)
+            ]
+        return policy.wait(usage, cost, reserved)
 
-    def _x_price(self, text: str) -> float:
-        """X's pay-per-use price of a post, by the same rule as the X adapter's receipts: does X find a URL."""
-        settings = self.schedules.settings
-        return settings.x_price_post_with_url_usd if extract_urls(text) else settings.x_price_post_usd
+
+def _day_start(now: datetime, tz: tzinfo) -> datetime:
+    return now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def network_usage(ledger: Ledger, network: str, now: datetime, tz: tzinfo) -> Usage:
+    """What ``network`` has sent today and spent today and this month (local days and months)."""
+    day_start = _day_start(now, tz)
+    return Usage(
+        sent_today=ledger.sent_count(network, since=day_start),
+        spent_today=ledger.spend(network, since=day_start),
+        spent_month=ledger.spend(network, since=day_start.replace(day=1)),
+    )
 
 
 def next_wakeups(schedules: Schedules, now: datetime, horizon: timedelta) -> Sequence[datetime]:

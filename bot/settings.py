@@ -10,12 +10,14 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 from bot.fields import FieldReader
-from bot.models import NETWORKS, BlueskyCredentials, FeedSettings, Settings, XCredentials
+from bot.models import FeedSettings, Settings
+from bot.publishers import registry
+from bot.publishers.spec import NetworkSpec, Options
 from bot.yamlsource import Node
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -77,33 +79,6 @@ def database_target() -> str:
     return env("BOT_DB", "state/aasr-bot.sqlite3") or "state/aasr-bot.sqlite3"
 
 
-def x_credentials() -> XCredentials | None:
-    names = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
-    values = [env(n) for n in names]
-    if not all(values):
-        return None
-    key, secret, token, token_secret = (v or "" for v in values)
-    return XCredentials(
-        key, secret, token, token_secret, base_url=env("X_API_BASE_URL", "https://api.x.com") or ""
-    )
-
-
-def x_credentials_partial() -> list[str]:
-    """Names of X variables that are set while others are missing (a half-configured network is a mistake)."""
-    names = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
-    present = [n for n in names if env(n)]
-    return [n for n in names if n not in present] if present and len(present) < len(names) else []
-
-
-def bluesky_credentials() -> BlueskyCredentials | None:
-    handle, password = env("BLUESKY_HANDLE"), env("BLUESKY_APP_PASSWORD")
-    if not handle or not password:
-        return None
-    return BlueskyCredentials(
-        handle.lstrip("@"), password, env("BLUESKY_SERVICE", "https://bsky.social") or ""
-    )
-
-
 def log_level() -> str:
     return (env("LOG_LEVEL", "INFO") or "INFO").upper()
 
@@ -149,8 +124,7 @@ class SettingsReader(FieldReader):
             "paused",
             "blackout",
             "feed",
-            "x",
-            "bluesky",
+            *registry.ids(),
         ]
         self.keys(node, allowed, "settings")
         tz = base.timezone
@@ -167,12 +141,13 @@ class SettingsReader(FieldReader):
         default_time = self.clock(v.get("default_time"), "default_time") or base.default_time
         networks: list[str] = []
         for name, where in self.string_list(v.get("networks"), "networks"):
-            if name not in NETWORKS:
-                self.problem(where, f"unknown network {name!r}", "networks are: " + ", ".join(NETWORKS))
+            if name not in registry.ids():
+                known = ", ".join(registry.ids())
+                self.problem(where, f"unknown network {name!r}", "networks are: " + known)
             elif name not in networks:
                 networks.append(name)
         if "networks" not in v:
-            networks = list(NETWORKS)
+            networks = list(registry.ids())
         language = self.text(v.get("language"), "language", required=False) or "en"
         hashtags = self.hashtags(v.get("hashtags"))
         blackout: list[date] = []
@@ -183,52 +158,49 @@ class SettingsReader(FieldReader):
                 if day:
                     blackout.append(day)
         feed = self.read_feed(v.get("feed"))
-        x_opts = v.get("x")
-        x_values: dict[str, Any] = {}
-        if x_opts is not None:
-            if x_opts.kind != "mapping":
-                self.problem(x_opts.where, "x: must be a mapping of options")
-            else:
-                self.keys(
-                    x_opts,
-                    ["daily_post_cap", "monthly_budget_usd", "price_post_usd", "price_post_with_url_usd"],
-                    "x settings",
-                )
-                xv = x_opts.value
-                x_values = {
-                    "x_daily_post_cap": self.integer(
-                        xv.get("daily_post_cap"), "daily_post_cap", base.x_daily_post_cap
-                    ),
-                    "x_monthly_budget_usd": self.number(
-                        xv.get("monthly_budget_usd"), "monthly_budget_usd", base.x_monthly_budget_usd
-                    ),
-                    "x_price_post_usd": self.number(
-                        xv.get("price_post_usd"), "price_post_usd", base.x_price_post_usd
-                    ),
-                    "x_price_post_with_url_usd": self.number(
-                        xv.get("price_post_with_url_usd"),
-                        "price_post_with_url_usd",
-                        base.x_price_post_with_url_usd,
-                    ),
-                }
-        bsky = v.get("bluesky")
-        if bsky is not None and bsky.value is not None:
-            if bsky.kind != "mapping":
-                self.problem(bsky.where, "bluesky: must be a mapping of options")
-            else:
-                self.keys(bsky, [], "bluesky settings")
+        network_options = {spec.id: self.network_options(spec, v.get(spec.id)) for spec in registry.specs()}
         return Settings(
             timezone=tz,
             default_time=default_time,
-            networks=tuple(n for n in NETWORKS if n in networks),
+            networks=tuple(n for n in registry.ids() if n in networks),
             hashtags=tuple(hashtags),
             feed=feed,
             grace_hours=self.number(v.get("grace_hours"), "grace_hours", base.grace_hours),
             paused=self.boolean(v.get("paused"), "paused", False),
             blackout=tuple(blackout),
             langs=(language.strip(),),
-            **x_values,
+            network_options=MappingProxyType(network_options),
         )
+
+    def network_options(self, spec: NetworkSpec, node: Node | None) -> Options:
+        """A network's ``<network>:`` block, each key checked as its spec declares; defaults for the rest."""
+        values = dict(spec.defaults())
+        if node is None or node.value is None:
+            return MappingProxyType(values)
+        if node.kind != "mapping":
+            self.problem(node.where, f"{spec.id}: must be a mapping of options")
+            return MappingProxyType(values)
+        self.keys(node, list(spec.options), f"{spec.id} settings")
+        for key, option in spec.options.items():
+            found = node.value.get(key)
+            if found is None:
+                continue
+            if option.kind == "int":
+                values[key] = self.integer(found, key, int(option.default), minimum=option.minimum)
+            elif option.kind == "number":
+                values[key] = self.number(found, key, float(option.default))
+            elif option.kind == "bool":
+                values[key] = self.boolean(found, key, bool(option.default))
+            else:
+                text = self.text(found, key)
+                if text is not None and option.kind == "choice" and text.strip() not in option.choices:
+                    self.problem(
+                        found.where,
+                        f"{spec.id} {key} {text.strip()!r} is not one of: {', '.join(option.choices)}",
+                    )
+                elif text is not None:
+                    values[key] = text.strip()
+        return MappingProxyType(values)
 
     def read_feed(self, node: Node | None) -> FeedSettings:
         base = FeedSettings()

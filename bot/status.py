@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.planner import due_between
+from bot.publishers import registry
 from bot.schedules import Schedules
+from bot.service import network_usage
 from bot.store import Delivery, Ledger
 
 RECENT = 10
@@ -33,7 +35,6 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
     settings = schedules.settings
     local = now.astimezone(settings.timezone)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    month_start = day_start.replace(day=1)
     networks: dict[str, Any] = {}
     for network in settings.networks:
         networks[network] = {
@@ -42,6 +43,15 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
         }
         networks[network]["sent_today"] = ledger.sent_count(network, since=day_start)
     upcoming = due_between(schedules, now, now + timedelta(days=14))[:RECENT]
+    # Every network that bills per post gets its figures under its own id (``x`` in JSON is a contract).
+    spend: dict[str, Any] = {}
+    summaries: list[str] = []
+    for network in settings.networks:
+        policy = registry.get(network).cost(registry.options(network, settings.network_options))
+        if policy is not None:
+            usage = network_usage(ledger, network, now, settings.timezone)
+            spend[network] = networks[network]["spend"] = policy.status(usage)
+            summaries.append(policy.summary(usage))
     return {
         "now": local.isoformat(timespec="seconds"),
         "timezone": settings.timezone.key,
@@ -50,13 +60,8 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
         "counts": ledger.counts(dry_run=False),
         "dry_run_counts": ledger.counts(dry_run=True),
         "networks": networks,
-        "x": {
-            "posts_today": ledger.sent_count("x", since=day_start),
-            "daily_post_cap": settings.x_daily_post_cap,
-            "spend_today_usd": round(ledger.spend("x", since=day_start), 4),
-            "spend_month_usd": round(ledger.spend("x", since=month_start), 4),
-            "monthly_budget_usd": settings.x_monthly_budget_usd,
-        },
+        "spend_summaries": summaries,
+        **spend,
         "next": [
             {
                 "at": d.at.astimezone(settings.timezone).isoformat(timespec="minutes"),
@@ -83,11 +88,7 @@ def format_status(data: dict[str, Any]) -> str:
             else ""
         )
     )
-    x = data["x"]
-    lines.append(
-        f"X today: {x['posts_today']}/{x['daily_post_cap']} posts, ${x['spend_today_usd']:.2f}; "
-        f"this month ${x['spend_month_usd']:.2f} of ${x['monthly_budget_usd']:.2f}"
-    )
+    lines.extend(data["spend_summaries"])
     for network, info in data["networks"].items():
         lines.append("")
         lines.append(f"== {network} ({info['sent_today']} sent today)")

@@ -1,8 +1,8 @@
-"""How long a text is on each network, and whether it fits.
+"""Ways of counting text that networks use, and finding URLs as twitter-text does.
 
-X counts a weighted length (twitter-text v3: most Latin characters 1, emoji and CJK 2, every URL 23, after
-NFC); Bluesky counts grapheme clusters (at most 300) and also caps the UTF-8 size (at most 3000 bytes). This
-module owns those rules; it stays import-light (no network SDKs) because ``validate`` and ``upcoming`` use it.
+twitter-text's weighted length (v3: most Latin characters 1, emoji and CJK 2, every URL 23, after NFC),
+grapheme clusters, UTF-8 bytes. Each network's module says which it uses and its limits (``TextRules``); this
+module stays import-light (no network SDKs) because ``validate`` and ``upcoming`` use it.
 """
 
 from __future__ import annotations
@@ -10,17 +10,9 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import regex  # type: ignore[import-untyped]  # regex ships no type information
-
-X_LIMIT = 280
-BLUESKY_LIMIT = 300
-BLUESKY_MAX_BYTES = 3000
-LIMITS: Mapping[str, int] = MappingProxyType({"x": X_LIMIT, "bluesky": BLUESKY_LIMIT})
-"""The longest text each network accepts, in that network's own unit (see ``measure``)."""
 
 _GRAPHEME = regex.compile(r"\X")
 
@@ -88,22 +80,6 @@ def utf8_length(text: str) -> int:
 def graphemes(text: str) -> list[str]:
     """The text split into user-perceived characters, so callers never cut one in half."""
     return list(_GRAPHEME.findall(text))
-
-
-def measure(network: str, text: str) -> int:
-    """Length of ``text`` in the unit ``LIMITS[network]`` is given in."""
-    if network == "x":
-        return x_length(text)
-    if network == "bluesky":
-        return bluesky_length(text)
-    raise ValueError(f"unknown network {network!r} (known: {', '.join(LIMITS)})")
-
-
-def fits(network: str, text: str) -> bool:
-    """Whether the network would accept the text's length (Bluesky: graphemes and bytes)."""
-    if measure(network, text) > LIMITS[network]:
-        return False
-    return network != "bluesky" or utf8_length(text) <= BLUESKY_MAX_BYTES
 
 
 def extract_urls(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.models import XCredentials
+from bot.publishers.x import XCredentials
 
 if TYPE_CHECKING:
     from tests.pds_fixtures import LocalPds

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bot.errors import PublishError
 from bot.models import Post, Receipt
+from bot.publishers.registry import measure, text_rules
 from bot.schedules import Schedules, load_schedules
-from bot.textlen import LIMITS, measure
 
 SETTINGS = """\
 timezone: America/New_York
@@ -97,7 +97,7 @@ class FakePublisher:
 
     @property
     def limit(self) -> int:
-        return LIMITS[self.network]
+        return text_rules(self.network).limit
 
     def measure(self, text: str) -> int:
         return measure(self.network, text)

@@ -25,9 +25,9 @@ import pytest
 from PIL import Image as PILImage
 
 from bot.errors import AuthError, RateLimitError, RejectedError, TransientError
-from bot.models import BlueskyCredentials, Image, Post, Receipt
+from bot.models import Image, Post, Receipt
 from bot.publishers.base import Publisher
-from bot.publishers.bluesky import BlueskyPublisher, record_key
+from bot.publishers.bluesky import BlueskyCredentials, BlueskyPublisher, record_key
 from tests.pds_fixtures import LocalPds, listening_addresses, local_http, reply
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -338,7 +338,8 @@ def test_session_is_stored_and_reused_by_a_fresh_process(
     script = """
 import json, os, sys
 from pathlib import Path
-from bot.models import BlueskyCredentials, Post
+from bot.models import Post
+from bot.publishers.bluesky import BlueskyCredentials
 from bot.publishers.bluesky import BlueskyPublisher
 
 class FileSessions:

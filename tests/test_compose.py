@@ -12,13 +12,12 @@ from hypothesis import strategies as st
 
 from bot.compose import TemplateError, clean_title, compose, placeholders, render, shorten
 from bot.models import Draft, Image, Receipt
+from bot.publishers.bluesky import MAX_BYTES as BLUESKY_MAX_BYTES
+from bot.publishers.registry import fits, measure
 from bot.textlen import (
-    BLUESKY_MAX_BYTES,
     bluesky_length,
     extract_urls,
-    fits,
     graphemes,
-    measure,
     utf8_length,
     x_length,
 )

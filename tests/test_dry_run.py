@@ -9,7 +9,8 @@ from pathlib import Path
 from PIL import Image as PILImage
 
 from bot.models import Image, Post
-from bot.publishers.dry_run import DryRunPublisher, bluesky_facets
+from bot.publishers.bluesky import bluesky_facets
+from bot.publishers.dry_run import DryRunPublisher
 from tests.e2e_helpers import bot, clean_env
 from tests.feed_fixtures import FeedServer, Reply
 from tests.service_fixtures import write_tree

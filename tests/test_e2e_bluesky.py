@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.models import XCredentials
+from bot.publishers.x import XCredentials
 from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish
 from tests.pds_fixtures import LocalPds
 from tests.service_fixtures import SETTINGS, queue_of, write_tree

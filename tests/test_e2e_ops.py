@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.models import XCredentials
+from bot.publishers.x import XCredentials
 from tests.e2e_helpers import bot, clean_env, start_bot
 from tests.service_fixtures import IDPD, SETTINGS, queue_of, write_tree
 from tests.store_fixtures import fresh_schema

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.models import XCredentials
+from bot.publishers.x import XCredentials
 from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish, start_bot
 from tests.feed_fixtures import FeedServer
 from tests.service_fixtures import IDPD, SETTINGS, queue_of, write_tree

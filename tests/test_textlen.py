@@ -8,16 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.publishers.bluesky import LIMIT as BLUESKY_LIMIT
+from bot.publishers.bluesky import MAX_BYTES as BLUESKY_MAX_BYTES
+from bot.publishers.registry import fits, measure, text_rules
+from bot.publishers.x import LIMIT as X_LIMIT
 from bot.textlen import (
-    BLUESKY_LIMIT,
-    BLUESKY_MAX_BYTES,
-    LIMITS,
-    X_LIMIT,
     bluesky_length,
     extract_urls,
-    fits,
     graphemes,
-    measure,
     url_spans,
     utf8_length,
     x_length,
@@ -103,8 +101,10 @@ def test_graphemes_keep_clusters_whole() -> None:
 
 
 def test_limits() -> None:
-    assert dict(LIMITS) == {"x": X_LIMIT, "bluesky": BLUESKY_LIMIT} == {"x": 280, "bluesky": 300}
-    assert BLUESKY_MAX_BYTES == 3000
+    assert text_rules("x").limit == X_LIMIT == 280
+    assert text_rules("bluesky").limit == BLUESKY_LIMIT == 300
+    assert text_rules("bluesky").max_bytes == BLUESKY_MAX_BYTES == 3000
+    assert text_rules("x").max_bytes is None
 
 
 @pytest.mark.parametrize(
@@ -129,8 +129,8 @@ def test_fits(network: str, text: str, expected: bool) -> None:
 
 
 def test_unknown_network_is_refused_plainly() -> None:
-    with pytest.raises(ValueError, match="unknown network 'mastodon'"):
-        measure("mastodon", "hi")
+    with pytest.raises(ValueError, match="unknown network 'myspace'"):
+        measure("myspace", "hi")
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,9 @@ from bot.errors import (
     RejectedError,
     TransientError,
 )
-from bot.models import Image, Post, Receipt, XCredentials
+from bot.models import Image, Post, Receipt
 from bot.publishers.base import Publisher
-from bot.publishers.x import XPublisher
+from bot.publishers.x import XCredentials, XPublisher
 from tests.shared import REFERENCE, skip_reason
 from tests.x_fixtures import X_KEYS, X_PRICE_POST, X_PRICE_POST_WITH_URL
 from tests.xserver import Fault, XStandIn

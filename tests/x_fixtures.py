@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from openapi_core import OpenAPI
 
-from bot.models import XCredentials
-from bot.publishers.x import XPublisher
+from bot.publishers.x import XCredentials, XPublisher
 from tests.shared import skip_reason
 from tests.xserver import SPEC_PATH, Keys, XStandIn, load_spec
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import NoReturn
 
 from bot import __version__
+from bot.publishers import registry
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 """Exit statuses of every command: done, invalid input or a failure, wrong usage."""
@@ -50,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="aasr-bot",
         description="The social-media awareness bot of the Alliance Against Seclusion and Restraint "
-        "(endseclusion.org): posts awareness days, queued posts and new stories to X and Bluesky.",
+        "(endseclusion.org): posts awareness days, queued posts and new stories to "
+        + ", ".join(spec.name for spec in registry.specs())
+        + ".",
         epilog="Every command has --help. Documentation: README.md and schedules/README.md.",
     )
     parser.add_argument("--version", action="version", version=f"aasr-bot {__version__}")
@@ -128,14 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
         "duplicate, ...) it says so in one line and exits 1; it never waits out a limit.",
     )
     p.add_argument("text", help="the post's text")
-    p.add_argument("--link", metavar="URL", help="a link to add (Bluesky shows a card for it)")
+    p.add_argument("--link", metavar="URL", help="a link to add (with a link card)")
     p.add_argument("--image", action="append", default=[], metavar="FILE", help="attach an image (up to 4)")
     p.add_argument(
         "--alt", action="append", default=[], metavar="TEXT", help="alt text, one per --image, in order"
     )
     p.add_argument("--hashtag", action="append", default=[], metavar="TAG", help="a hashtag, without #")
     p.add_argument(
-        "--network", action="append", choices=["x", "bluesky"], help="only this network (repeatable)"
+        "--network", action="append", choices=registry.ids(), help="only this network (repeatable)"
     )
     p.add_argument("--dry-run", action="store_true", help="send nothing; print what would be sent")
     schedules_args(p)
@@ -143,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check",
         help="verify the configured credentials against each network",
-        description="Verify credentials (X: GET /2/users/me; Bluesky: a session) and say, per "
+        description="Verify the credentials with each network (who the bot posts as) and say, per "
         "network, whether posting will work. Exit 1 if a configured network fails.",
     )
     schedules_args(p)
@@ -171,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         help="recent deliveries, failures, pending items, spend, next posts",
         description="Per network: last deliveries with URLs, failures with reasons, pending and "
-        "skipped items, the next due posts, X posts and estimated spend this day and month.",
+        "skipped items, the next due posts; for networks that bill per post, the posts and estimated "
+        "spend this day and month.",
     )
     schedules_args(p)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -182,13 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Put a failed or skipped item back in the queue; the next pass sends it.",
     )
     p.add_argument("key", help="item key as shown by status, e.g. queue/sample-letters-2026-12")
-    p.add_argument("--network", choices=["x", "bluesky"], help="only this network")
+    p.add_argument("--network", choices=registry.ids(), help="only this network")
 
     p = sub.add_parser(
         "skip", help="never send a pending or failed item", description="Mark an item skipped."
     )
     p.add_argument("key", help="item key as shown by status")
-    p.add_argument("--network", choices=["x", "bluesky"], help="only this network")
+    p.add_argument("--network", choices=registry.ids(), help="only this network")
     p.add_argument("--reason", default="skipped by a maintainer", help="recorded in the ledger")
 
     sub.add_parser(

@@ -21,12 +21,12 @@ from bot.compose import compose
 from bot.errors import BotError, ConfigError, DuplicateError, PublishError
 from bot.logs import setup_logging
 from bot.models import Draft, Image
-from bot.publishers import factory
+from bot.publishers import factory, registry
 from bot.publishers.base import Publisher
+from bot.publishers.spec import TextRules
 from bot.service import PAUSED_FLAG, post_to_payload
 from bot.settings import now
 from bot.store import Ledger
-from bot.textlen import fits
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ def post_now(args: argparse.Namespace) -> int:
             f"{len(args.image)} --image but {len(args.alt)} --alt",
             hint="every image needs alt text for screen readers: give one --alt per --image",
         )
-    if len(args.image) > 4:
-        raise ConfigError("at most 4 images per post")
+    max_images = min(spec.images.max_images for spec in registry.specs())
+    if len(args.image) > max_images:
+        raise ConfigError(f"at most {max_images} images per post")
     images = []
     for path, alt in zip(args.image, args.alt, strict=True):
         if not Path(path).is_file():
@@ -92,15 +93,18 @@ def post_now(args: argparse.Namespace) -> int:
                 "no network to post to", hint="check `networks:` in settings.yaml and --network"
             )
         for choice in chosen:
-            exit_code |= _post_one(bot.ledger, choice, draft, moment)
+            rules = bot.service.rules(choice.network)
+            exit_code |= _post_one(bot.ledger, choice, draft, moment, rules)
     return exit_code
 
 
-def _post_one(ledger: Ledger, choice: factory.Choice, draft: Draft, moment: datetime) -> int:
+def _post_one(
+    ledger: Ledger, choice: factory.Choice, draft: Draft, moment: datetime, rules: TextRules
+) -> int:
     publisher: Publisher = choice.publisher
     network = choice.network
-    post = compose(draft, network, due_at=moment)
-    if not fits(network, post.text):
+    post = compose(draft, network, due_at=moment, rules=rules)
+    if not rules.fits(post.text):
         print(
             f"{network}: not sent: the text is too long ({post.length}/{post.limit}); shorten it",
             file=sys.stderr,

@@ -70,7 +70,10 @@ def upcoming(args: argparse.Namespace) -> int:
         return usage("upcoming", f"--to {last} is before --from {first}")
     report_problems(loaded)  # lengths are in the output itself, with TOO LONG where a post is
     start, end = day_window(first, last, settings.timezone)
-    entries = [render_due(due, settings.networks) for due in due_between(loaded.schedules, start, end)]
+    entries = [
+        render_due(due, settings.networks, settings.network_options)
+        for due in due_between(loaded.schedules, start, end)
+    ]
     if args.json:
         print_json(entries)
         return EXIT_OK
@@ -121,7 +124,10 @@ def changes(args: argparse.Namespace) -> int:
 
     def entries(loaded: Loaded) -> list[dict[str, Any]]:
         found = due_between(loaded.schedules, start, end)
-        return [render_due(due, loaded.schedules.settings.networks) for due in found]
+        return [
+            render_due(due, loaded.schedules.settings.networks, loaded.schedules.settings.network_options)
+            for due in found
+        ]
 
     found = compare(entries(base), entries(current))
     print(changes_markdown(found, first, last, problems=len(current.errors())), end="")

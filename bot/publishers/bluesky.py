@@ -17,26 +17,10 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-import httpx
-
-# The atproto SDK ships no type information (no py.typed), so its names are Any to mypy.
-from atproto_client import Client, models  # type: ignore[import-untyped]
-from atproto_client.client.session import Session, SessionEvent  # type: ignore[import-untyped]
-from atproto_client.exceptions import (  # type: ignore[import-untyped]
-    BadRequestError,
-    LoginRequiredError,
-    ModelError,
-    RequestErrorBase,
-)
-from atproto_client.models.utils import get_response_model  # type: ignore[import-untyped]
-from atproto_client.request import Request  # type: ignore[import-untyped]
-from atproto_client.utils import facet_detection  # type: ignore[import-untyped]
-from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
-from atproto_server.exceptions import InvalidTokenError  # type: ignore[import-untyped]
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.errors import (
     AuthError,
@@ -46,18 +30,45 @@ from bot.errors import (
     RejectedError,
     TransientError,
 )
-from bot.images import prepare_image
-from bot.linkcard import LinkCard, fetch_card
-from bot.models import BlueskyCredentials, Image, Post, Receipt
-from bot.publishers.base import SessionStore
-from bot.textlen import BLUESKY_LIMIT, BLUESKY_MAX_BYTES, bluesky_length
+from bot.models import Image, Post, Receipt
+from bot.publishers.spec import Account, Credential, ImageRules, NetworkSpec, Options, TextRules, lazy_module
+from bot.textlen import bluesky_length
+
+if TYPE_CHECKING:
+    import httpx
+
+    # The atproto SDK ships no type information (no py.typed), so its names are Any to mypy.
+    from atproto_client import Client  # type: ignore[import-untyped]
+    from atproto_client.client.session import Session, SessionEvent  # type: ignore[import-untyped]
+
+    from bot.linkcard import LinkCard
+    from bot.publishers.base import SessionStore
+else:
+    # Loaded on first use, so that reading this module's SPEC (every command does) stays cheap.
+    httpx = lazy_module("httpx")
+_atproto = lazy_module("atproto_client")
+_session = lazy_module("atproto_client.client.session")
+_request = lazy_module("atproto_client.request")
+_exceptions = lazy_module("atproto_client.exceptions")
+_core_exceptions = lazy_module("atproto_core.exceptions")
+_server_exceptions = lazy_module("atproto_server.exceptions")
+_model_utils = lazy_module("atproto_client.models.utils")
+models = lazy_module("atproto_client.models")
+facet_detection = lazy_module("atproto_client.utils.facet_detection")
 
 log = logging.getLogger(__name__)
 
 NETWORK = "bluesky"
+LIMIT = 300
+"""Bluesky's limit in grapheme clusters (what its app counts)."""
+MAX_BYTES = 3000
+"""The record's ``text`` is also capped at 3,000 bytes of UTF-8."""
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_BLOB_BYTES = 1_000_000
 MAX_IMAGES = 4
+MAX_ALT_CHARS = 2000
+"""Bluesky's app caps alt text at 2,000 characters."""
+DEFAULT_SERVICE = "https://bsky.social"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 HASH_ONLY_EPOCH_US = 1_672_531_200_000_000
 """2023-01-01T00:00:00Z: keys of posts without ``due_at`` fall in the year after it (see record_key)."""
@@ -66,6 +77,66 @@ SESSION_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequi
 """XRPC error names meaning "this session is no longer good" (the PDS sends some as 400, some as 401)."""
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class BlueskyCredentials:
+    handle: str
+    app_password: str = field(repr=False)
+    service: str = DEFAULT_SERVICE
+
+
+_RULES = TextRules(limit=LIMIT, unit="graphemes", measure=bluesky_length, max_bytes=MAX_BYTES)
+
+
+def _create(account: Account, options: Options, sessions: SessionStore) -> tuple[BlueskyPublisher, str]:
+    creds = BlueskyCredentials(
+        account.get("BLUESKY_HANDLE").lstrip("@"),
+        account.get("BLUESKY_APP_PASSWORD"),
+        account.get("BLUESKY_SERVICE") or DEFAULT_SERVICE,
+    )
+    return BlueskyPublisher(creds, sessions), f"posting for real as @{creds.handle} via {creds.service}"
+
+
+def dry_run_lines(post: Post) -> list[str]:
+    """What ``--dry-run`` adds for Bluesky: the UTF-8 size, languages and the rich-text facets."""
+    lines = [f"    {len(post.text.encode())} UTF-8 bytes (limit {MAX_BYTES}); langs: {', '.join(post.langs)}"]
+    return lines + [f"    facet: {facet}" for facet in bluesky_facets(post.text)]
+
+
+def bluesky_facets(text: str) -> list[str]:
+    """The facets the adapter would attach (mentions are resolved to DIDs only when really posting)."""
+    found = []
+    encoded = text.encode()
+    for facet in facet_detection.detect_facets(text):
+        start, end = int(facet.index.byte_start), int(facet.index.byte_end)
+        kind = str(facet.features[0].py_type).rsplit("#", 1)[-1]
+        found.append((start, f"{kind} {encoded[start:end].decode()!r} at bytes {start}-{end}"))
+    for mention in facet_detection.detect_mentions(text):
+        found.append(
+            (
+                mention.byte_start,
+                f"mention @{mention.handle} at bytes {mention.byte_start}-{mention.byte_end}",
+            )
+        )
+    return [description for _, description in sorted(found)]
+
+
+SPEC = NetworkSpec(
+    id=NETWORK,
+    name="Bluesky",
+    order=20,
+    text=lambda options: _RULES,
+    images=ImageRules(max_images=MAX_IMAGES, max_bytes=MAX_BLOB_BYTES, max_alt_chars=MAX_ALT_CHARS),
+    credentials=(
+        Credential("BLUESKY_HANDLE"),
+        Credential("BLUESKY_APP_PASSWORD", secret=True),
+        Credential("BLUESKY_SERVICE", required=False, default=DEFAULT_SERVICE),
+    ),
+    create=_create,
+    link_cards=True,
+    dry_run_lines=dry_run_lines,
+)
 
 
 def record_key(key: str, due_at: datetime | None) -> str:
@@ -99,7 +170,7 @@ def _error_name(exc: BaseException) -> str:
 
 
 def _is_session_problem(exc: BaseException) -> bool:
-    if isinstance(exc, LoginRequiredError | InvalidTokenError):
+    if isinstance(exc, _exceptions.LoginRequiredError | _server_exceptions.InvalidTokenError):
         return True
     return _status(exc) == 401 or (_status(exc) == 400 and _error_name(exc) in SESSION_ERRORS)
 
@@ -117,7 +188,7 @@ class BlueskyPublisher:
     """Posts to one Bluesky account. Not thread-safe: the service publishes one post at a time."""
 
     network = NETWORK
-    limit = BLUESKY_LIMIT
+    limit = LIMIT
     dry_run = False
 
     def __init__(
@@ -165,10 +236,8 @@ class BlueskyPublisher:
         if length > self.limit:
             raise RejectedError(f"post {post.key} is {length} graphemes, over {self.limit}", network=NETWORK)
         size = len(post.text.encode())
-        if size > BLUESKY_MAX_BYTES:
-            raise RejectedError(
-                f"post {post.key} is {size} UTF-8 bytes, over {BLUESKY_MAX_BYTES}", network=NETWORK
-            )
+        if size > MAX_BYTES:
+            raise RejectedError(f"post {post.key} is {size} UTF-8 bytes, over {MAX_BYTES}", network=NETWORK)
         if len(post.images) > MAX_IMAGES:
             raise RejectedError(
                 f"post {post.key} has {len(post.images)} images; Bluesky takes 4", network=NETWORK
@@ -228,13 +297,13 @@ class BlueskyPublisher:
             self._client = None
 
     def _new_client(self, base_url: str) -> Client:
-        client = Client(base_url=base_url, request=Request(timeout=self._timeout))
+        client = _atproto.Client(base_url=base_url, request=_request.Request(timeout=self._timeout))
         client.on_session_change(self._on_session_change)
         return client
 
     def _on_session_change(self, event: SessionEvent, session: Session) -> None:
         self._handle, self._did = session.handle, session.did
-        if event is SessionEvent.IMPORT:
+        if event is _session.SessionEvent.IMPORT:
             return
         try:
             self._sessions.save_session(self._session_name, session.export())
@@ -250,7 +319,7 @@ class BlueskyPublisher:
             client = self._new_client(self._creds.service)
             try:
                 client.login(session_string=stored, fetch_bsky_profile=False)
-            except (ValueError, AtProtocolError):
+            except (ValueError, _core_exceptions.AtProtocolError):
                 client.request.close()
                 log.warning("the stored Bluesky session of @%s is unreadable; logging in", self._creds.handle)
             else:
@@ -265,7 +334,7 @@ class BlueskyPublisher:
         client = self._new_client(self._creds.service)
         try:
             client.login(self._creds.handle, self._creds.app_password, fetch_bsky_profile=False)
-        except (AtProtocolError, httpx.HTTPError) as exc:
+        except (_core_exceptions.AtProtocolError, httpx.HTTPError) as exc:
             client.request.close()
             raise self._map(exc, f"log in as @{self._creds.handle}") from None
         self._client = client
@@ -282,14 +351,14 @@ class BlueskyPublisher:
         client = self._connect()
         try:
             return action(client)
-        except (AtProtocolError, httpx.HTTPError) as exc:
+        except (_core_exceptions.AtProtocolError, httpx.HTTPError) as exc:
             if self._logins != logins or not _is_session_problem(exc):
                 raise self._map(exc, what) from None
             log.info("the Bluesky session of @%s no longer works; logging in again", self._creds.handle)
         client = self._login()
         try:
             return action(client)
-        except (AtProtocolError, httpx.HTTPError) as exc:
+        except (_core_exceptions.AtProtocolError, httpx.HTTPError) as exc:
             raise self._map(exc, what) from None
 
     # -- errors ----------------------------------------------------------------------------------------------
@@ -304,10 +373,10 @@ class BlueskyPublisher:
         hint_auth = (
             "check the Bluesky handle and app password (Settings > Privacy and security > App passwords)"
         )
-        if isinstance(exc, LoginRequiredError | InvalidTokenError):
+        if isinstance(exc, _exceptions.LoginRequiredError | _server_exceptions.InvalidTokenError):
             return AuthError(message, network=NETWORK, hint=hint_auth)
         if status is None:
-            if isinstance(exc, RequestErrorBase | httpx.HTTPError):
+            if isinstance(exc, _exceptions.RequestErrorBase | httpx.HTTPError):
                 cause = exc.__cause__ or exc.__context__
                 reason = f"{type(cause).__name__}: {cause}" if cause else type(exc).__name__
                 return TransientError(f"{what} failed: {reason}", network=NETWORK)
@@ -339,7 +408,7 @@ class BlueskyPublisher:
             found = client.com.atproto.repo.get_record(
                 params={"repo": self._repo(), "collection": POST_COLLECTION, "rkey": rkey}
             )
-        except BadRequestError as exc:
+        except _exceptions.BadRequestError as exc:
             if _error_name(exc) == "RecordNotFound":
                 return None
             raise
@@ -382,7 +451,7 @@ class BlueskyPublisher:
             root = getattr(getattr(found.value, "reply", None), "root", None)
             if root is not None:
                 root_ref = models.ComAtprotoRepoStrongRef.Main(uri=root.uri, cid=root.cid)
-        except (RequestErrorBase, ModelError) as exc:
+        except (_exceptions.RequestErrorBase, _exceptions.ModelError) as exc:
             # Without the parent record we cannot know its root; treating the parent as root keeps the reply
             # attached to the parent, which is what readers see.
             log.warning(
@@ -399,7 +468,7 @@ class BlueskyPublisher:
             if handle not in dids:
                 try:
                     dids[handle] = str(client.resolve_handle(handle).did)
-                except RequestErrorBase as exc:
+                except _exceptions.RequestErrorBase as exc:
                     if _status(exc) in (401, 429) or _is_session_problem(exc):
                         raise
                     log.warning("not linking @%s: the handle does not resolve (%s)", handle, exc)
@@ -427,7 +496,7 @@ class BlueskyPublisher:
             headers={"Content-Type": mime},
             output_encoding="application/json",
         )
-        return get_response_model(response, models.ComAtprotoRepoUploadBlob.Response).blob
+        return _model_utils.get_response_model(response, models.ComAtprotoRepoUploadBlob.Response).blob
 
     def _embed(self, client: Client, post: Post) -> Any:
         """Images if the post has any (Bluesky allows one embed), else a link card if it has a link."""
@@ -436,12 +505,16 @@ class BlueskyPublisher:
                 images=[self._image(client, image) for image in post.images]
             )
         if post.link:
+            from bot.linkcard import fetch_card
+
             card = fetch_card(post.link, self._http, timeout=self._card_timeout)
             if card is not None:
                 return self._card(client, card)
         return None
 
     def _image(self, client: Client, image: Image) -> Any:
+        from bot.images import prepare_image
+
         try:
             prepared = prepare_image(image.path, MAX_BLOB_BYTES)
         except BotError as exc:
@@ -453,6 +526,8 @@ class BlueskyPublisher:
         )
 
     def _card(self, client: Client, card: LinkCard) -> Any:
+        from bot.images import prepare_image
+
         thumb = None
         if card.image:
             with tempfile.TemporaryDirectory(prefix="aasr-card-") as folder:

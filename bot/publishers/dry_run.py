@@ -3,7 +3,8 @@
 Used for ``--dry-run`` and, loudly announced at start-up, for any network without credentials, so the whole
 bot runs on a fresh machine. It goes through the same pipeline and ledger (its rows are marked dry-run and never
 count as real sends). It shows the text, Bluesky's rich-text facets with their byte ranges, the link card, and
-each image as it would be uploaded (size after fitting the network's limit) with its alt text.
+each image as it would be uploaded (size after fitting the network's limit) with its alt text, and whatever its
+network's spec adds (``dry_run_lines``, e.g. Bluesky's rich-text facets).
 """
 
 from __future__ import annotations
@@ -16,42 +17,45 @@ import httpx
 
 from bot.errors import BotError
 from bot.images import prepare_image
-from bot.models import Post, Receipt
-from bot.textlen import LIMITS, measure, utf8_length
-
-IMAGE_LIMITS = {"x": 5_000_000, "bluesky": 1_000_000}
+from bot.models import Post, Receipt, Settings
+from bot.publishers import registry
 
 
 class DryRunPublisher:
     dry_run = True
 
-    def __init__(self, network: str, *, out: TextIO | None = None, fetch_cards: bool = False) -> None:
+    def __init__(
+        self,
+        network: str,
+        *,
+        out: TextIO | None = None,
+        fetch_cards: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
         """``fetch_cards``: really fetch link-card pages to show them (``post --dry-run``); off for unattended
         runs, which must work offline."""
         self.network = network
-        self.limit = LIMITS[network]
+        self.spec = registry.get(network)
+        self.rules = registry.text_rules(network, settings.network_options if settings else None)
+        self.limit = self.rules.limit
         self.out = out
         self.fetch_cards = fetch_cards
         self._lock = threading.Lock()
 
     def measure(self, text: str) -> int:
-        return measure(self.network, text)
+        return self.rules.measure(text)
 
     def describe(self, post: Post) -> list[str]:
         lines = [f"[dry run] {self.network}: would post {post.key} ({post.length}/{post.limit})"]
         lines += [f"    | {line}" for line in post.text.splitlines() or [""]]
-        if self.network == "bluesky":
-            lines.append(
-                f"    {utf8_length(post.text)} UTF-8 bytes (limit 3000); langs: {', '.join(post.langs)}"
-            )
-            lines += [f"    facet: {facet}" for facet in bluesky_facets(post.text)]
-            if post.link and not post.images:
-                lines.append(f"    link card: {self._card(post.link)}")
-        elif post.link:
-            lines.append(f"    link: {post.link} (X shows its own card)")
+        lines += self.spec.dry_run_lines(post)
+        if post.link and self.spec.link_cards and not post.images:
+            lines.append(f"    link card: {self._card(post.link)}")
+        elif post.link and not self.spec.link_cards:
+            lines.append(f"    link: {post.link} ({self.spec.name} shows its own card)")
         for image in post.images:
             try:
-                fitted = prepare_image(image.path, IMAGE_LIMITS[self.network])
+                fitted = prepare_image(image.path, self.spec.images.max_bytes)
                 size = f"{fitted.width}x{fitted.height} {fitted.mime}, {len(fitted.data) // 1024} KB"
             except BotError as exc:
                 size = f"cannot be sent: {exc}"
@@ -88,23 +92,3 @@ class DryRunPublisher:
 
     def check(self) -> str:
         return "dry run: nothing is sent"
-
-
-def bluesky_facets(text: str) -> list[str]:
-    """The facets the Bluesky adapter would attach (mentions are resolved to DIDs only when really posting)."""
-    from atproto_client.utils import facet_detection  # type: ignore[import-untyped]
-
-    found = []
-    encoded = text.encode()
-    for facet in facet_detection.detect_facets(text):
-        start, end = int(facet.index.byte_start), int(facet.index.byte_end)
-        kind = str(facet.features[0].py_type).rsplit("#", 1)[-1]
-        found.append((start, f"{kind} {encoded[start:end].decode()!r} at bytes {start}-{end}"))
-    for mention in facet_detection.detect_mentions(text):
-        found.append(
-            (
-                mention.byte_start,
-                f"mention @{mention.handle} at bytes {mention.byte_start}-{mention.byte_end}",
-            )
-        )
-    return [description for _, description in sorted(found)]

@@ -1,6 +1,6 @@
 """Choose each network's publisher: the real adapter when credentials are set, else a loud dry run.
 
-The adapters (and so tweepy and atproto) are imported here, only when a real one is needed.
+The adapters (and so their SDKs) are imported here, only when a real one is needed.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.models import Settings
+from bot.publishers import registry
 from bot.publishers.base import Publisher, SessionStore
 from bot.publishers.dry_run import DryRunPublisher
-from bot.settings import bluesky_credentials, x_credentials, x_credentials_partial
+from bot.settings import env
 
 log = logging.getLogger(__name__)
 
@@ -42,36 +43,16 @@ def build(
             choices.append(real)
             continue
         why = "DRY RUN (--dry-run): nothing is sent" if dry_run else f"DRY RUN: {real}"
-        choices.append(Choice(network, DryRunPublisher(network, out=out, fetch_cards=fetch_cards), why))
+        publisher = DryRunPublisher(network, out=out, fetch_cards=fetch_cards, settings=settings)
+        choices.append(Choice(network, publisher, why))
     return choices
 
 
 def _real(network: str, settings: Settings, sessions: SessionStore) -> Choice | str:
     """The network's real adapter, or why it can't have one (missing credentials)."""
-    if network == "x":
-        creds = x_credentials()
-        if creds is None:
-            missing = x_credentials_partial()
-            if missing:
-                return "X credentials incomplete, missing " + ", ".join(missing)
-            return "no X credentials (set X_API_KEY, X_API_SECRET, X_ACCESS_TOKEN, X_ACCESS_TOKEN_SECRET)"
-        from bot.publishers.x import XPublisher
-
-        publisher = XPublisher(
-            creds,
-            price_post_usd=settings.x_price_post_usd,
-            price_post_with_url_usd=settings.x_price_post_with_url_usd,
-        )
-        return Choice(network, publisher, f"posting for real via {creds.base_url}")
-    if network == "bluesky":
-        bcreds = bluesky_credentials()
-        if bcreds is None:
-            return "no Bluesky credentials (set BLUESKY_HANDLE and BLUESKY_APP_PASSWORD)"
-        from bot.publishers.bluesky import BlueskyPublisher
-
-        return Choice(
-            network,
-            BlueskyPublisher(bcreds, sessions),
-            f"posting for real as @{bcreds.handle} via {bcreds.service}",
-        )
-    return f"no adapter for network {network!r}"
+    spec = registry.get(network)
+    account = spec.account(env)
+    if isinstance(account, str):
+        return account
+    publisher, why = spec.create(account, registry.options(network, settings.network_options), sessions)
+    return Choice(network, publisher, why)

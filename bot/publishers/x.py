@@ -7,15 +7,13 @@ headers, the bare 402 for depleted credits) become ``bot.errors`` exceptions.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-import requests
-import tweepy
-from requests_oauthlib import OAuth1
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.errors import (
     AuthError,
@@ -27,9 +25,28 @@ from bot.errors import (
     RejectedError,
     TransientError,
 )
-from bot.images import prepare_image
-from bot.models import Image, Post, Receipt, XCredentials
+from bot.models import Image, Post, Receipt
+from bot.publishers.spec import (
+    Account,
+    CostPolicy,
+    Credential,
+    ImageRules,
+    NetworkSpec,
+    Option,
+    Options,
+    TextRules,
+    Usage,
+    lazy_module,
+)
 from bot.textlen import extract_urls, x_length
+
+if TYPE_CHECKING:
+    from bot.publishers.base import SessionStore
+
+# The SDKs load on first use, so that reading this module's SPEC (every command does) stays cheap.
+requests = lazy_module("requests")
+tweepy = lazy_module("tweepy")
+requests_oauthlib = lazy_module("requests_oauthlib")
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +54,114 @@ T = TypeVar("T")
 
 NETWORK = "x"
 LIMIT = 280
+"""X's weighted length limit (twitter-text v3: every URL counts 23)."""
 MAX_IMAGES = 4
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
-"""X refuses images over 5 MB; bigger ones are downscaled first."""
+MAX_IMAGE_BYTES = 5_000_000
+"""X refuses images over 5 MB; bigger ones are downscaled first (to 5,000,000 bytes, under either reading)."""
 MAX_ALT_CHARS = 1000
+DEFAULT_BASE_URL = "https://api.x.com"
+CREDENTIALS = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+
+
+@dataclass(frozen=True, slots=True)
+class XCredentials:
+    """OAuth 1.0a user-context credentials for X. Secrets never appear in repr()."""
+
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    access_token: str = field(repr=False)
+    access_token_secret: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    """Where X's API lives; tests point it at a local stand-in server."""
+
+
+@dataclass(frozen=True, slots=True)
+class XCost(CostPolicy):
+    """X's pay-per-use billing: a price per created post (higher when X finds a URL in it), a daily post cap
+    and a monthly budget, all from the ``x:`` block of settings.yaml."""
+
+    price_post_usd: float = 0.015
+    price_post_with_url_usd: float = 0.20
+    daily_post_cap: int = 50
+    monthly_budget_usd: float = 30.0
+
+    def price(self, text: str) -> float:
+        """As X's receipts are priced: does X find a URL (bare ``endseclusion.org`` counts)."""
+        return self.price_post_with_url_usd if extract_urls(text) else self.price_post_usd
+
+    def wait(self, usage: Usage, cost: float, reserved: Sequence[float]) -> str | None:
+        if usage.sent_today + len(reserved) >= self.daily_post_cap:
+            return (
+                f"daily X cap reached ({usage.sent_today} sent today, {len(reserved)} scheduled still to come, "
+                f"cap {self.daily_post_cap})"
+            )
+        reserve_cost = sum(reserved)
+        if usage.spent_month + reserve_cost + cost > self.monthly_budget_usd:
+            return (
+                f"monthly X budget reached (${usage.spent_month:.2f} spent, ${reserve_cost:.2f} reserved, "
+                f"budget ${self.monthly_budget_usd:.2f})"
+            )
+        return None
+
+    def status(self, usage: Usage) -> dict[str, object]:
+        return {
+            "posts_today": usage.sent_today,
+            "daily_post_cap": self.daily_post_cap,
+            "spend_today_usd": round(usage.spent_today, 4),
+            "spend_month_usd": round(usage.spent_month, 4),
+            "monthly_budget_usd": self.monthly_budget_usd,
+        }
+
+    def summary(self, usage: Usage) -> str:
+        return (
+            f"X today: {usage.sent_today}/{self.daily_post_cap} posts, ${usage.spent_today:.2f}; "
+            f"this month ${usage.spent_month:.2f} of ${self.monthly_budget_usd:.2f}"
+        )
+
+
+def _cost(options: Options) -> XCost:
+    return XCost(
+        price_post_usd=float(options.get("price_post_usd", 0.015)),
+        price_post_with_url_usd=float(options.get("price_post_with_url_usd", 0.20)),
+        daily_post_cap=int(options.get("daily_post_cap", 50)),
+        monthly_budget_usd=float(options.get("monthly_budget_usd", 30.0)),
+    )
+
+
+_RULES = TextRules(limit=LIMIT, unit="weighted characters (links count 23)", measure=x_length)
+
+
+def _create(account: Account, options: Options, sessions: SessionStore) -> tuple[XPublisher, str]:
+    key, secret, token, token_secret = (account.get(name) for name in CREDENTIALS)
+    creds = XCredentials(
+        key, secret, token, token_secret, base_url=account.get("X_API_BASE_URL") or DEFAULT_BASE_URL
+    )
+    cost = _cost(options)
+    publisher = XPublisher(
+        creds, price_post_usd=cost.price_post_usd, price_post_with_url_usd=cost.price_post_with_url_usd
+    )
+    return publisher, f"posting for real via {creds.base_url}"
+
+
+SPEC = NetworkSpec(
+    id=NETWORK,
+    name="X",
+    order=10,
+    text=lambda options: _RULES,
+    images=ImageRules(max_images=MAX_IMAGES, max_bytes=MAX_IMAGE_BYTES, max_alt_chars=MAX_ALT_CHARS),
+    credentials=(
+        *(Credential(name, secret=True) for name in CREDENTIALS),
+        Credential("X_API_BASE_URL", required=False, default=DEFAULT_BASE_URL),
+    ),
+    create=_create,
+    options={
+        "daily_post_cap": Option("int", 50, "most posts a day (scheduled posts go first)"),
+        "monthly_budget_usd": Option("number", 30.0, "most US dollars a calendar month"),
+        "price_post_usd": Option("number", 0.015, "X's price of a post"),
+        "price_post_with_url_usd": Option("number", 0.20, "X's price of a post with a link"),
+    },
+    cost=_cost,
+)
 TWEEPY_HOST = "https://api.twitter.com"
 """The host tweepy 4.x hard-codes in ``BaseClient.request``; ``_XSession`` rewrites it to ``base_url``."""
 
@@ -56,30 +177,39 @@ _PERMISSION_MARKERS = (
 """Markers of a 403 about the app's access rather than the post: those are credential problems."""
 
 
-class _XSession(requests.Session):
-    """A requests session that sends tweepy's calls to ``base_url`` and never waits forever.
+def _XSession(base_url: str, timeout: float) -> Any:
+    """A session for tweepy's calls to ``base_url`` (see ``_session_class``)."""
+    return _session_class()(base_url, timeout)
 
-    tweepy 4.17 builds every URL as ``"https://api.twitter.com" + route`` inside ``BaseClient.request`` and
-    passes no timeout. Rather than copy that whole method, we give the client this session: the URL is
-    rewritten in ``prepare_request``, i.e. before the OAuth 1.0a signature is computed (the signature covers
-    the URL, so rewriting after signing would break it), and ``send`` fills in our timeout wherever requests
-    would otherwise pass ``None``.
-    """
 
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__()
-        self.base_url = base_url
-        self.timeout = timeout
+@functools.cache
+def _session_class() -> type:
+    class Session(requests.Session):  # type: ignore[misc,name-defined]
+        """A requests session that sends tweepy's calls to ``base_url`` and never waits forever.
 
-    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
-        if isinstance(request.url, str) and request.url.startswith(TWEEPY_HOST):
-            request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
-        return super().prepare_request(request)
+        tweepy 4.17 builds every URL as ``"https://api.twitter.com" + route`` inside ``BaseClient.request`` and
+        passes no timeout. Rather than copy that whole method, we give the client this session: the URL is
+        rewritten in ``prepare_request``, i.e. before the OAuth 1.0a signature is computed (the signature covers
+        the URL, so rewriting after signing would break it), and ``send`` fills in our timeout wherever requests
+        would otherwise pass ``None``.
+        """
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
+        def __init__(self, base_url: str, timeout: float) -> None:
+            super().__init__()
+            self.base_url = base_url
+            self.timeout = timeout
+
+        def prepare_request(self, request: Any) -> Any:
+            if isinstance(request.url, str) and request.url.startswith(TWEEPY_HOST):
+                request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
+            return super().prepare_request(request)
+
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = self.timeout
+            return super().send(request, **kwargs)
+
+    return Session
 
 
 class XPublisher:
@@ -109,7 +239,7 @@ class XPublisher:
         self._price_post = price_post_usd
         self._price_post_with_url = price_post_with_url_usd
         self._session = _XSession(self._base_url, timeout)
-        self._auth = OAuth1(
+        self._auth = requests_oauthlib.OAuth1(
             creds.api_key,
             client_secret=creds.api_secret,
             resource_owner_key=creds.access_token,
@@ -198,6 +328,8 @@ class XPublisher:
 
     def _upload(self, image: Image) -> str:
         """``POST /2/media/upload`` (multipart, raw bytes), then ``POST /2/media/metadata`` (alt text)."""
+        from bot.images import prepare_image
+
         try:
             prepared = prepare_image(image.path, MAX_IMAGE_BYTES)
         except BotError as exc:
@@ -268,7 +400,7 @@ class XPublisher:
         return err
 
 
-def error_from_response(action: str, response: requests.Response) -> PublishError:
+def error_from_response(action: str, response: Any) -> PublishError:
     """Map one failed X answer to the bot's error tree (see the module docstring of ``bot.errors``)."""
     status = response.status_code
     title, detail, kind, codes = _problem(response)
@@ -316,7 +448,7 @@ def _epoch(value: str | None) -> datetime | None:
         return None
 
 
-def _problem(response: requests.Response) -> tuple[str, str, str, list[int]]:
+def _problem(response: Any) -> tuple[str, str, str, list[int]]:
     """Title, detail, type and v1 error codes from either a v2 problem body or a v1 ``errors`` list."""
     try:
         body = response.json()
