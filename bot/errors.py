@@ -61,7 +61,14 @@ class ConfigError(BotError):
 
 
 class FeedError(BotError):
-    """The site feed could not be fetched or parsed."""
+    """The site feed could not be fetched or parsed.
+
+    The message is for a volunteer ("can't reach endseclusion.org: ..."); ``detail`` keeps what a programmer
+    needs (the exception and its text), for DEBUG logs."""
+
+    def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.detail = detail
 
 
 class StoreError(BotError):

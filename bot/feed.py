@@ -130,12 +130,9 @@ def fetch_feed(
             new_last_modified = response.headers.get("last-modified")
     except httpx.TooManyRedirects as exc:
         raise FeedError(f"{shown}: redirect loop or too many redirects", hint="check the feed URL") from exc
-    except httpx.TimeoutException as exc:
-        raise FeedError(f"{shown}: timed out ({type(exc).__name__})", hint=_RETRY_HINT) from exc
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-        raise FeedError(
-            f"{shown}: {type(exc).__name__}: {_one_line(str(exc)) or 'no details'}", hint=_RETRY_HINT
-        ) from exc
+        detail = f"{shown}: {type(exc).__name__}: {_one_line(str(exc)) or 'no details'}"
+        raise FeedError(_unreachable(url, exc) or detail, hint=_RETRY_HINT, detail=detail) from exc
     items = parse_feed(body, url=final_url, content_type=content_type)
     log.debug("feed %s: %d items", shown, len(items))
     return FetchResult(items=items, etag=new_etag, last_modified=new_last_modified, not_modified=False)
@@ -406,6 +403,37 @@ def _status_hint(status: int) -> str:
     if status in (401, 403, 404, 410):
         return "check the feed URL (settings feed.url)"
     return _RETRY_HINT
+
+
+_DNS_FAILURES = (
+    "name or service not known",  # glibc EAI_NONAME (-2)
+    "temporary failure in name resolution",  # EAI_AGAIN (-3)
+    "no address associated with hostname",  # EAI_NODATA (-5)
+    "nodename nor servname provided",  # macOS
+    "getaddrinfo failed",  # Windows
+)
+
+
+def _unreachable(url: str, exc: Exception) -> str | None:
+    """What a transport failure means, in words a volunteer understands; None for anything else."""
+    try:
+        host = urlsplit(url).hostname or "the feed's site"
+    except ValueError:
+        return None
+    text = str(exc).lower()
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{host} did not answer in time (the site may be slow or down, or the connection is poor)"
+    if isinstance(exc, httpx.ConnectError):
+        if any(words in text for words in _DNS_FAILURES):
+            return f"can't reach {host}: no internet connection, or the name {host} can't be looked up (DNS)"
+        if "refused" in text:
+            return f"can't reach {host}: it refused the connection (the site may be down)"
+        if "certificate" in text or "ssl" in text:
+            return f"can't reach {host} safely: its security certificate was not accepted"
+        return f"can't reach {host}: the connection failed (no internet connection, or the site is down)"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return f"{host} broke off the connection before sending the whole feed"
+    return None
 
 
 def _header_safe(value: str) -> bool:

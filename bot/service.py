@@ -67,14 +67,24 @@ class PassReport:
     recorded: int = 0
     feed: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
+    rehearsal: frozenset[str] = frozenset()
+    """Networks that ran dry: their "sent" outcomes were rehearsed, nothing was posted."""
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     def summary(self) -> str:
-        """One log line: what the pass recorded and what happened to each delivery it tried."""
-        counts = ", ".join(f"{status} {self.count(status)}" for status in OUTCOME_STATUSES)
-        return f"{self.recorded} new ledger row(s); {self.feed or 'feed: not polled'}; {counts}"
+        """One log line in a volunteer's words: posts planned, the feed, and what happened to each delivery.
+
+        A dry run's deliveries are "rehearsed", never "sent"; counts that are zero are left out."""
+        rehearsed = sum(1 for o in self.outcomes if o.status == "sent" and o.network in self.rehearsal)
+        counts = {status: self.count(status) for status in OUTCOME_STATUSES}
+        counts["sent"] -= rehearsed
+        said = [f"{status} {n}" for status, n in counts.items() if n]
+        if rehearsed:
+            said.insert(counts["sent"] > 0, f"rehearsed {rehearsed} (dry run: nothing posted)")
+        planned = f"{self.recorded} new post{'' if self.recorded == 1 else 's'} planned"
+        return f"{planned}; {self.feed or 'feed: not polled'}; {', '.join(said) or 'nothing to send'}"
 
 
 def post_to_payload(post: Post) -> str:
@@ -127,6 +137,8 @@ class Service:
         self.fetch_feed = fetch_feed
         self.lease = lease
         self.rng = rng or random.Random()
+        self._feed_problem: str | None = None
+        """The feed problem last warned about: a daemon says it once, not at every poll."""
 
     # ------------------------------------------------------------------ state
 
@@ -151,7 +163,7 @@ class Service:
     # ------------------------------------------------------------------ the pass
 
     def run_pass(self, now: datetime, *, poll_feed: bool = True, ignore_grace: bool = False) -> PassReport:
-        report = PassReport()
+        report = PassReport(rehearsal=frozenset(n for n, p in self.publishers.items() if p.dry_run))
         report.recorded = self.record_due(now)
         if poll_feed:
             report.feed = self.poll_feed(now)
@@ -202,8 +214,15 @@ class Service:
         try:
             result = self.fetch_feed(url, etag, modified)
         except FeedError as exc:
-            log.warning("feed poll failed, will retry next poll: %s", exc)
-            return f"feed: error: {exc}"
+            if exc.detail:
+                log.debug("feed: %s", exc.detail)
+            if str(exc) != self._feed_problem:
+                log.warning("feed not read: %s", exc)
+                self._feed_problem = str(exc)
+            return "feed: not read"
+        if self._feed_problem is not None:
+            log.info("feed read again (the earlier problem is gone)")
+            self._feed_problem = None
         if result.not_modified:
             log.info("feed not modified since last poll")
             return "feed: not modified"

@@ -79,32 +79,30 @@ def format_status(data: dict[str, Any]) -> str:
     if data["paused"]:
         lines.append(f"PAUSED ({data['paused_by']}): nothing is published; `resume` to publish again")
     c = data["counts"]
+    rehearsed = sum(data["dry_run_counts"].values())
     lines.append(
-        f"ledger: {c['sent']} sent, {c['pending']} pending, {c['sending']} sending, {c['failed']} failed, "
-        f"{c['skipped']} skipped"
-        + (
-            f" (and {sum(data['dry_run_counts'].values())} dry-run rows)"
-            if sum(data["dry_run_counts"].values())
-            else ""
-        )
+        f"posts: {c['sent']} sent, {c['pending']} waiting to be sent, {c['sending']} being sent now, "
+        f"{c['failed']} failed, {c['skipped']} skipped"
+        + (f" (and {rehearsed} rehearsed in dry runs: never posted)" if rehearsed else "")
     )
     lines.extend(data["spend_summaries"])
     for network, info in data["networks"].items():
         lines.append("")
         lines.append(f"== {network} ({info['sent_today']} sent today)")
-        for status, label in (
-            ("sent", "last sent"),
-            ("failed", "FAILED"),
-            ("sending", "in flight"),
-            ("pending", "pending"),
-            ("skipped", "skipped"),
+        sent = info["sent"]
+        for status, label, rows in (
+            ("sent", "last sent", [r for r in sent if not r["dry_run"]]),
+            ("sent", "last rehearsed (dry run: nothing was posted)", [r for r in sent if r["dry_run"]]),
+            ("failed", "FAILED", info["failed"]),
+            ("sending", "being sent now", info["sending"]),
+            ("pending", "waiting to be sent", info["pending"]),
+            ("skipped", "skipped", info["skipped"]),
         ):
-            rows = info[status]
             if not rows:
                 continue
             lines.append(f"  {label}:")
             for r in rows:
-                dry = " [dry run]" if r["dry_run"] else ""
+                dry = " [dry run]" if r["dry_run"] and status != "sent" else ""
                 extra = r["url"] or r["error"] or ""
                 if status == "failed" and r["next_attempt_at"]:
                     extra += f" (next try {r['next_attempt_at']})"

@@ -323,7 +323,10 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
             ("awareness/comments.yaml:1:1", "file is empty"),
             ("awareness/control.yaml:1:1", "not valid YAML"),
             ("awareness/dashes.yaml:1:101", "nested more than 50 levels deep"),
-            ("awareness/deep.yaml:1", "values nested more than 50 levels deep (hint: schedule files need only"),
+            (
+                "awareness/deep.yaml:1",
+                "values nested more than 50 levels deep (hint: schedule files need only",
+            ),
             ("awareness/empty.yaml:1:1", "file is empty"),
             (
                 "awareness/latin1.yaml:1:10",

@@ -69,12 +69,23 @@ def test_quickstart_says_what_shared_is_for_in_the_skip_messages_words() -> None
     is left untested, in the same words."""
     readme = (REPO / "README.md").read_text()
     quick = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
-    for words in ("`../shared`", "X's published OpenAPI spec", "twitter-text's conformance data", "are skipped"):
+    for words in (
+        "`../shared`",
+        "X's published OpenAPI spec",
+        "twitter-text's conformance data",
+        "are skipped",
+    ):
         assert words in quick, words
-    reason = skip_reason(REPO.parent / "shared" / "reference" / "x-api" / "openapi.json", "the X adapter tests")
+    reason = skip_reason(
+        REPO.parent / "shared" / "reference" / "x-api" / "openapi.json", "the X adapter tests"
+    )
     start = re.search(r'message starting "([^"]+)"', quick)
     assert start is not None and reason.startswith(start.group(1)), reason
-    assert "the X adapter tests need " in reason and "not part of it" in reason and "README, Quickstart" in reason
+    assert (
+        "the X adapter tests need " in reason
+        and "not part of it" in reason
+        and "README, Quickstart" in reason
+    )
 
 
 def test_contributing_example_is_a_valid_observance(tmp_path: Path) -> None:

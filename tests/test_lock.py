@@ -78,7 +78,9 @@ def stale(project: dict[str, Any], locks: dict[str, str]) -> list[str]:
                 problems.append(f"{name}: {pin.name}=={pin.version} is outside pyproject.toml's {req}")
         for pin in pins.values():
             if ROOT_VIA in pin.via and pin.name not in direct:
-                problems.append(f"{name}: {pin.name} is pinned for pyproject.toml, which no longer asks for it")
+                problems.append(
+                    f"{name}: {pin.name} is pinned for pyproject.toml, which no longer asks for it"
+                )
             if not pin.hashes:
                 problems.append(f"{name}: {pin.name} has no --hash (pip checks every file it installs)")
         needed = set(direct)
@@ -95,7 +97,9 @@ def stale(project: dict[str, Any], locks: dict[str, str]) -> list[str]:
             pin.marker,
             set(pin.hashes),
         ):
-            problems.append(f"{pin.name}: CI (requirements-test.txt) would not test the deployed {pin.version}")
+            problems.append(
+                f"{pin.name}: CI (requirements-test.txt) would not test the deployed {pin.version}"
+            )
     return problems
 
 
@@ -116,9 +120,13 @@ def test_the_locks_are_up_to_date_with_pyproject() -> None:
 def test_python_version_file_is_what_the_locks_and_pyproject_are_for() -> None:
     """Heroku reads .python-version; the locks are resolved for it (and newer), and pyproject.toml allows it."""
     version = (ROOT / ".python-version").read_text(encoding="utf-8").strip()
-    assert re.fullmatch(r"3\.\d+", version), f".python-version should be a major version like 3.11, not {version!r}"
+    assert re.fullmatch(r"3\.\d+", version), (
+        f".python-version should be a major version like 3.11, not {version!r}"
+    )
     requires = SpecifierSet(real_project()["requires-python"])
-    assert requires.contains(Version(version)), f".python-version {version} is outside requires-python {requires}"
+    assert requires.contains(Version(version)), (
+        f".python-version {version} is outside requires-python {requires}"
+    )
     assert '--python-version "$(cat .python-version)"' in (ROOT / ".ci" / "lock").read_text(encoding="utf-8")
     for name, text in real_locks().items():
         assert "#    bash .ci/lock\n" in text, f"{name} was not made by .ci/lock: {FIX}"

@@ -28,7 +28,9 @@ X_PRICE_POST_WITH_URL = 0.20
 def x_spec() -> OpenAPI:
     """X's OpenAPI spec, from ../shared beside the repository (absent on a maintainer's machine: skip)."""
     if not SPEC_PATH.is_file():
-        pytest.skip(skip_reason(SPEC_PATH, "the X adapter tests (the X stand-in checks requests against X's spec)"))
+        pytest.skip(
+            skip_reason(SPEC_PATH, "the X adapter tests (the X stand-in checks requests against X's spec)")
+        )
     return load_spec(SPEC_PATH)
 
 
