@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import suppress
+from datetime import UTC, datetime, tzinfo
 from urllib.parse import urlsplit
 
+from bot.errors import ConfigError
+from bot.models import Settings
 from bot.publishers import registry
-from bot.settings import env, log_level
+from bot.settings import env, log_level, now
 
 
 def secret_values() -> list[str]:
@@ -35,6 +39,30 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OrgTime(logging.Formatter):
+    """Each line's time in the org's time zone, with its UTC offset, as everything else the bot shows.
+
+    Under ``BOT_NOW`` (a rehearsal) the time is the pretended one, the instant the bot acts as if it were."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(message)s")
+        self.timezone: tzinfo = Settings().timezone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        if env("BOT_NOW"):
+            with suppress(ConfigError):  # the command itself says what is wrong with BOT_NOW
+                moment = now()
+        return moment.astimezone(self.timezone).isoformat(sep=" ", timespec="seconds")
+
+
+def use_timezone(timezone: tzinfo) -> None:
+    """Log times in ``timezone`` from now on (the schedules' settings are read after logging starts)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler.formatter, OrgTime):
+            handler.formatter.timezone = timezone
+
+
 def setup_logging(*, quiet: bool = False) -> None:
     level_name = log_level()
     level = logging.getLevelName(level_name)
@@ -43,7 +71,7 @@ def setup_logging(*, quiet: bool = False) -> None:
     if quiet and level < logging.WARNING:
         level = logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(OrgTime())
     handler.addFilter(RedactSecrets(secret_values()))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,4 +1,5 @@
-"""Dry run prints exactly what would be sent: text, facets with byte ranges, link card, fitted images, alt text."""
+"""Dry run prints what would be sent: by default what a follower sees (text, whether it fits, link card, images
+and alt text); with ``--verbose`` also the technical detail (facets with byte ranges, fitted image sizes)."""
 
 from __future__ import annotations
 
@@ -44,24 +45,49 @@ def test_dry_run_shows_fitted_images_and_alt_text(tmp_path: Path) -> None:
         "queue/img", "bluesky", "A post with an image", 20, 300, images=(Image(big, "Noise, for a test"),)
     )
     out = io.StringIO()
-    DryRunPublisher("bluesky", out=out).publish(post)
+    DryRunPublisher("bluesky", out=out, verbose=True).publish(post)
     text = out.getvalue()
-    assert "[dry run] bluesky: would post queue/img (20/300)" in text
+    assert "[dry run] bluesky: would post queue/img (20/300, fits)" in text
     assert "image/jpeg" in text and "alt: Noise, for a test" in text
     kb = int(text.split("image/jpeg, ")[1].split(" KB")[0])
     assert kb * 1024 <= 1_000_000
     x_out = io.StringIO()
-    DryRunPublisher("x", out=x_out).publish(
+    DryRunPublisher("x", out=x_out, verbose=True).publish(
         Post("queue/img", "x", "A post with an image", 20, 280, images=(Image(big, "Noise, for a test"),))
     )
     assert "900x900 image/png" in x_out.getvalue()  # fits X's 5 MB as it is
+    plain = io.StringIO()
+    DryRunPublisher("bluesky", out=plain).publish(post)
+    assert plain.getvalue().splitlines() == [
+        "[dry run] bluesky: would post queue/img (20/300, fits)",
+        "    | A post with an image",
+        f"    image: {big}",
+        "      alt: Noise, for a test",
+    ]
+
+
+def test_dry_run_shows_technical_detail_only_when_verbose() -> None:
+    text = "Read https://endseclusion.org/ #EndSeclusion"
+    post = Post("queue/a", "bluesky", text, 44, 300, link="https://endseclusion.org/")
+    plain, verbose = io.StringIO(), io.StringIO()
+    DryRunPublisher("bluesky", out=plain).publish(post)
+    DryRunPublisher("bluesky", out=verbose, verbose=True).publish(post)
+    assert plain.getvalue() == (
+        "[dry run] bluesky: would post queue/a (44/300, fits)\n"
+        "    | Read https://endseclusion.org/ #EndSeclusion\n"
+        "    link card: https://endseclusion.org/ (its title, description and picture are read from the page"
+        " when posting)\n"
+    )
+    assert "bytes" not in plain.getvalue() and "facet" not in plain.getvalue()
+    assert "UTF-8 bytes (limit 3000); langs: en" in verbose.getvalue()
+    assert "facet: link 'https://endseclusion.org/' at bytes 5-30" in verbose.getvalue()
 
 
 def test_unattended_dry_run_never_fetches_the_card(tmp_path: Path, feed_server: FeedServer) -> None:
     url = feed_server.base + "/story/"
     out = io.StringIO()
     DryRunPublisher("bluesky", out=out).publish(Post("k", "bluesky", f"Read {url}", 10, 300, link=url))
-    assert "fetched when posting" in out.getvalue()
+    assert "read from the page when posting" in out.getvalue()
     assert feed_server.requests == []
 
 
@@ -81,6 +107,7 @@ def test_post_dry_run_fetches_and_shows_the_card(tmp_path: Path, feed_server: Fe
             "--network",
             "bluesky",
             "--dry-run",
+            "--verbose",
         ],
         clean_env(tmp_path),
         cwd=tmp_path,

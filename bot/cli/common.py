@@ -12,6 +12,7 @@ from typing import Any
 
 from bot import settings
 from bot.cli.parser import EXIT_USAGE
+from bot.logs import use_timezone
 from bot.schedules import Loaded, load_schedules
 from bot.store import Ledger
 
@@ -29,6 +30,14 @@ def load(args: argparse.Namespace, *, text_checks: bool = True) -> Loaded:
 def load_logged(args: argparse.Namespace) -> Loaded:
     """For the bot itself: every problem is logged, and the valid rest is used."""
     loaded = load(args)
+    use_timezone(loaded.schedules.settings.timezone)
+    if settings.env("BOT_NOW"):
+        log.info(
+            "BOT_NOW: pretending it is %s; log times show that pretended time",
+            settings.now()
+            .astimezone(loaded.schedules.settings.timezone)
+            .isoformat(sep=" ", timespec="seconds"),
+        )
     for problem in loaded.errors():
         log.error("schedule problem (item left out): %s", problem.format())
     return loaded

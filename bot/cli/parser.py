@@ -70,6 +70,28 @@ def build_parser() -> argparse.ArgumentParser:
             "or content/ beside the schedules)",
         )
 
+    def verbose_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--verbose",
+            action="store_true",
+            help="in a dry run, also show the technical detail (UTF-8 bytes, rich-text facets, image sizes)",
+        )
+
+    def rehearsal_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="rehearse: send nothing to any network, and use a throwaway ledger (the real one is not "
+            "touched, so every rehearsal shows the same)",
+        )
+        verbose_arg(p)
+        p.add_argument(
+            "--rehearsal-ledger",
+            metavar="FILE",
+            help="with --dry-run: keep the rehearsal's ledger in this SQLite file instead of throwing it "
+            "away, so the next rehearsal with it shows only what is new",
+        )
+
     p = sub.add_parser(
         "validate",
         help="check every schedule file and report all problems at once",
@@ -141,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--network", action="append", choices=registry.ids(), help="only this network (repeatable)"
     )
     p.add_argument("--dry-run", action="store_true", help="send nothing; print what would be sent")
+    verbose_arg(p)
     schedules_args(p)
 
     p = sub.add_parser(
@@ -159,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Networks without credentials run in dry-run mode.",
     )
     schedules_args(p)
-    p.add_argument("--dry-run", action="store_true", help="send nothing to any network")
+    rehearsal_args(p)
 
     p = sub.add_parser(
         "tick",
@@ -168,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         "go now, then exit. Never waits out a rate limit: what can't go stays pending.",
     )
     schedules_args(p)
-    p.add_argument("--dry-run", action="store_true", help="send nothing to any network")
+    rehearsal_args(p)
 
     p = sub.add_parser(
         "status",

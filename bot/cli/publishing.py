@@ -31,19 +31,28 @@ from bot.store import Ledger
 log = logging.getLogger(__name__)
 
 
+def _rehearsal_only(args: argparse.Namespace) -> None:
+    if args.rehearsal_ledger and not args.dry_run:
+        raise ConfigError(
+            "--rehearsal-ledger is for rehearsals", hint="add --dry-run, or leave --rehearsal-ledger out"
+        )
+
+
 def tick(args: argparse.Namespace) -> int:
+    _rehearsal_only(args)
     setup_logging()
-    with open_bot(args, dry_run=args.dry_run) as bot:
+    with open_bot(args, dry_run=args.dry_run, rehearsal=args.dry_run) as bot:
         report = bot.service.run_pass(now())
     log.info("tick done: %s", report.summary())
     return 1 if report.count("failed") else 0
 
 
 def run_forever(args: argparse.Namespace) -> int:
+    _rehearsal_only(args)
     setup_logging()
     from bot.scheduler import BotScheduler
 
-    with open_bot(args, dry_run=args.dry_run) as bot:
+    with open_bot(args, dry_run=args.dry_run, rehearsal=args.dry_run) as bot:
 
         def reload() -> None:
             bot.service.reload(load_logged(args).schedules)

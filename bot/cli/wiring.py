@@ -8,10 +8,12 @@ import argparse
 import logging
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from bot import settings
@@ -46,38 +48,89 @@ def lease() -> timedelta:
 
 
 @contextmanager
-def open_bot(
-    args: argparse.Namespace, *, dry_run: bool, banner: bool = True, fetch_cards: bool = False
-) -> Iterator[Bot]:
-    loaded = load_logged(args)
-    ledger = open_ledger()
-    try:
-        settings = loaded.schedules.settings
-        choices = factory.build(settings.networks, settings, ledger, dry_run=dry_run, fetch_cards=fetch_cards)
-        if banner:
-            for choice in choices:
-                level = logging.WARNING if choice.publisher.dry_run else logging.INFO
-                log.log(level, "%s: %s", choice.network, choice.why)
-            if not settings.networks:
-                log.warning("no networks enabled in settings.yaml: nothing will be posted")
-        from bot.feed import fetch_feed, make_client
-
-        client = make_client()
-
-        def fetch(url: str, etag: str | None, modified: str | None) -> Any:
-            return fetch_feed(url, client, etag=etag, last_modified=modified)
-
-        publishers = {c.network: c.publisher for c in choices}
-        service = Service(
-            loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch, lease=lease()
+def rehearsal_ledger(keep: str | None) -> Iterator[Ledger]:
+    """The ledger of a rehearsal (``tick``/``run --dry-run``): never the real one, so a rehearsal changes nothing
+    and a second identical rehearsal shows the same; thrown away afterwards unless ``keep`` names a file."""
+    if keep:
+        Path(keep).parent.mkdir(parents=True, exist_ok=True)
+        log.info(
+            "rehearsal: using the rehearsal ledger %s (not the real one): posts earlier rehearsals with it "
+            "planned are not shown again",
+            keep,
         )
-        try:
-            yield Bot(loaded, ledger, choices, service)
-        finally:
-            client.close()
-            for choice in choices:
-                close = getattr(choice.publisher, "close", None)
-                if callable(close):
-                    close()
+        with Ledger.open(keep) as ledger:
+            yield ledger
+        return
+    log.info(
+        "rehearsal: using a throwaway ledger, so the real one is neither read nor changed; stories already in "
+        "the feed count as seen, as on a first run"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="aasr-bot-rehearsal-") as folder,
+        Ledger.open(Path(folder) / "rehearsal.sqlite3") as ledger,
+    ):
+        yield ledger
+
+
+@contextmanager
+def open_bot(
+    args: argparse.Namespace,
+    *,
+    dry_run: bool,
+    banner: bool = True,
+    fetch_cards: bool = False,
+    rehearsal: bool = False,
+) -> Iterator[Bot]:
+    """``rehearsal``: a dry run of the bot's passes (``tick``/``run --dry-run``), on ``rehearsal_ledger``."""
+    loaded = load_logged(args)
+    with ExitStack() as stack:
+        if rehearsal:
+            ledger = stack.enter_context(rehearsal_ledger(getattr(args, "rehearsal_ledger", None)))
+        else:
+            ledger = stack.enter_context(open_ledger())
+        yield from _wire(args, loaded, ledger, dry_run=dry_run, banner=banner, fetch_cards=fetch_cards)
+
+
+def _wire(
+    args: argparse.Namespace,
+    loaded: Loaded,
+    ledger: Ledger,
+    *,
+    dry_run: bool,
+    banner: bool,
+    fetch_cards: bool,
+) -> Iterator[Bot]:
+    settings = loaded.schedules.settings
+    choices = factory.build(
+        settings.networks,
+        settings,
+        ledger,
+        dry_run=dry_run,
+        fetch_cards=fetch_cards,
+        verbose=bool(getattr(args, "verbose", False)),
+    )
+    if banner:
+        for choice in choices:
+            level = logging.WARNING if choice.publisher.dry_run else logging.INFO
+            log.log(level, "%s: %s", choice.network, choice.why)
+        if not settings.networks:
+            log.warning("no networks enabled in settings.yaml: nothing will be posted")
+    from bot.feed import fetch_feed, make_client
+
+    client = make_client()
+
+    def fetch(url: str, etag: str | None, modified: str | None) -> Any:
+        return fetch_feed(url, client, etag=etag, last_modified=modified)
+
+    publishers = {c.network: c.publisher for c in choices}
+    service = Service(
+        loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch, lease=lease()
+    )
+    try:
+        yield Bot(loaded, ledger, choices, service)
     finally:
-        ledger.close()
+        client.close()
+        for choice in choices:
+            close = getattr(choice.publisher, "close", None)
+            if callable(close):
+                close()

@@ -31,24 +31,30 @@ class DryRunPublisher:
         out: TextIO | None = None,
         fetch_cards: bool = False,
         settings: Settings | None = None,
+        verbose: bool = False,
     ) -> None:
         """``fetch_cards``: really fetch link-card pages to show them (``post --dry-run``); off for unattended
-        runs, which must work offline."""
+        runs, which must work offline. ``verbose`` (``--verbose``): also the technical detail a programmer
+        checks (the network's own lines such as UTF-8 bytes and rich-text facets, image sizes); by default a
+        rehearsal shows what a follower will see and whether it fits."""
         self.network = network
         self.spec = registry.get(network)
         self.rules = registry.text_rules(network, settings.network_options if settings else None)
         self.limit = self.rules.limit
         self.out = out
         self.fetch_cards = fetch_cards
+        self.verbose = verbose
         self._lock = threading.Lock()
 
     def measure(self, text: str) -> int:
         return self.rules.measure(text)
 
     def describe(self, post: Post) -> list[str]:
-        lines = [f"[dry run] {self.network}: would post {post.key} ({post.length}/{post.limit})"]
+        fits = "fits" if post.length <= post.limit else "TOO LONG"
+        lines = [f"[dry run] {self.network}: would post {post.key} ({post.length}/{post.limit}, {fits})"]
         lines += [f"    | {line}" for line in post.text.splitlines() or [""]]
-        lines += self.spec.dry_run_lines(post)
+        if self.verbose:
+            lines += self.spec.dry_run_lines(post)
         if post.link and self.spec.link_cards and not post.images:
             lines.append(f"    link card: {self._card(post.link)}")
         elif post.link and not self.spec.link_cards:
@@ -56,10 +62,10 @@ class DryRunPublisher:
         for image in post.images:
             try:
                 fitted = prepare_image(image.path, self.spec.images.max_bytes)
-                size = f"{fitted.width}x{fitted.height} {fitted.mime}, {len(fitted.data) // 1024} KB"
+                size = f" ({fitted.width}x{fitted.height} {fitted.mime}, {len(fitted.data) // 1024} KB)"
             except BotError as exc:
-                size = f"cannot be sent: {exc}"
-            lines.append(f"    image: {image.path} ({size})")
+                size = f": cannot be sent: {exc}"
+            lines.append(f"    image: {image.path}{size if self.verbose or size.startswith(':') else ''}")
             lines.append(f"      alt: {image.alt}")
         if post.labels:
             lines.append(f"    self-labels: {', '.join(post.labels)}")
@@ -69,7 +75,7 @@ class DryRunPublisher:
 
     def _card(self, url: str) -> str:
         if not self.fetch_cards:
-            return f"{url} (og:title, og:description and og:image are fetched when posting)"
+            return f"{url} (its title, description and picture are read from the page when posting)"
         from bot.linkcard import fetch_card
 
         with httpx.Client(headers={"User-Agent": "aasr-bot (+https://endseclusion.org)"}) as client:

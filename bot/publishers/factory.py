@@ -35,7 +35,9 @@ def build(
     dry_run: bool,
     out: TextIO | None = None,
     fetch_cards: bool = False,
+    verbose: bool = False,
 ) -> list[Choice]:
+    """``verbose``: dry runs also show the technical detail (see ``DryRunPublisher``)."""
     choices: list[Choice] = []
     for network in networks:
         real = None if dry_run else _real(network, settings, sessions)
@@ -43,7 +45,9 @@ def build(
             choices.append(real)
             continue
         why = "DRY RUN (--dry-run): nothing is sent" if dry_run else f"DRY RUN: {real}"
-        publisher = DryRunPublisher(network, out=out, fetch_cards=fetch_cards, settings=settings)
+        publisher = DryRunPublisher(
+            network, out=out, fetch_cards=fetch_cards, settings=settings, verbose=verbose
+        )
         choices.append(Choice(network, publisher, why))
     return choices
 
