@@ -150,10 +150,32 @@ def _assemble(body: str, link: str | None, hashtags: Sequence[str]) -> str:
     return (body + "\n\n" if body else "") + "\n".join(tail)
 
 
-def render(draft: Draft, network: str) -> str:
-    """The final text for ``network``: its variant (or the text), filled in, then link and hashtags."""
+def render(draft: Draft, network: str, rules: TextRules | None = None) -> str:
+    """The final text for ``network``: its variant (or the text), filled in, then link and hashtags; first a
+    ``CW:`` line when the post has a content warning and the network shows none natively."""
     template = draft.variants.get(network, draft.text)
-    return _assemble(_fill(template, _values(draft)), draft.link, draft.hashtags)
+    return _warned(
+        draft, _rules(network, rules), _assemble(_fill(template, _values(draft)), draft.link, draft.hashtags)
+    )
+
+
+def _rules(network: str, rules: TextRules | None) -> TextRules:
+    if rules is not None:
+        return rules
+    from bot.publishers.registry import text_rules
+
+    return text_rules(network)
+
+
+def _warned(draft: Draft, rules: TextRules, text: str) -> str:
+    if not draft.content_warning or rules.spoilers or not rules.cw_line:
+        return text
+    return f"CW: {draft.content_warning}\n{text}"
+
+
+def native_warning(draft: Draft, rules: TextRules) -> str | None:
+    """The content warning a network shows itself (Mastodon's spoiler text), else None."""
+    return draft.content_warning if rules.spoilers else None
 
 
 def compose(
@@ -168,16 +190,14 @@ def compose(
 
     ``rules``: how the network counts, with the bot's settings (default: the network's defaults).
     """
-    if rules is None:
-        from bot.publishers.registry import text_rules
-
-        rules = text_rules(network)
-    text = _fitted(draft, network, rules) if draft.fit else render(draft, network)
+    rules = _rules(network, rules)
+    text = _fitted(draft, network, rules) if draft.fit else render(draft, network, rules)
+    warning = native_warning(draft, rules)
     return Post(
         key=draft.key,
         network=network,
         text=text,
-        length=rules.measure(text),
+        length=rules.count(text, warning),
         limit=rules.limit,
         link=draft.link,
         images=draft.images,
@@ -185,6 +205,7 @@ def compose(
         labels=draft.labels,
         reply_to=reply_to,
         due_at=due_at,
+        content_warning=warning,
     )
 
 
@@ -195,18 +216,19 @@ def _fitted(draft: Draft, network: str, rules: TextRules) -> str:
     title = values.get("title")
     uses_title = title is not None and "title" in placeholders(template)
 
+    warning = native_warning(draft, rules)
+
     def text_with(t: str, hashtags: Sequence[str]) -> str:
-        return _assemble(
-            _fill(template, {**values, "title": t} if uses_title else values), draft.link, hashtags
-        )
+        filled = _fill(template, {**values, "title": t} if uses_title else values)
+        return _warned(draft, rules, _assemble(filled, draft.link, hashtags))
 
     def fitted(hashtags: Sequence[str]) -> str | None:
         full = text_with(title or "", hashtags)
-        if rules.fits(full):
+        if rules.fits(full, warning):
             return full
         if not (uses_title and title):
             return None
-        short = _shorten(title, lambda t: rules.fits(text_with(t, hashtags)))
+        short = _shorten(title, lambda t: rules.fits(text_with(t, hashtags), warning))
         return None if short is None else text_with(short, hashtags)
 
     # Even an empty title without hashtags may be too long: then it comes back over-long, the link never cut.

@@ -35,6 +35,7 @@ USER_AGENT = f"aasr-bot/{__version__} (+https://endseclusion.org)"
 _ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 _CHUNK = 64 * 1024
 _MAX_TITLE = 500
+_MAX_CATEGORIES = 50
 _MAX_SUMMARY = 1000
 
 _TRACKING_PARAM = re.compile(
@@ -323,7 +324,16 @@ def _item(entry: dict[str, Any], base: str) -> FeedItem | None:
     summary = _text(entry.get("summary"), entry.get("summary_detail"))[:_MAX_SUMMARY]
     # dict.get: FeedParserDict's own get() warns when it maps updated_parsed to published_parsed.
     published = _date(dict.get(entry, "published_parsed")) or _date(dict.get(entry, "updated_parsed"))
-    return FeedItem(guid=guid, url=url, title=title, published=published, summary=summary)
+    categories = tuple(
+        dict.fromkeys(
+            " ".join(str(tag.get("term") or "").split())
+            for tag in entry.get("tags") or []
+            if isinstance(tag, Mapping) and str(tag.get("term") or "").strip()
+        )
+    )[:_MAX_CATEGORIES]
+    return FeedItem(
+        guid=guid, url=url, title=title, published=published, summary=summary, categories=categories
+    )
 
 
 def _text(value: object, detail: object) -> str:

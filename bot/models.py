@@ -48,6 +48,11 @@ class PostSpec:
     images: tuple[Image, ...] = ()
     line: int = 0
     """Line in the schedule file where this post starts (for messages)."""
+    content_warning: str | None = None
+    """Shown before the post (Mastodon's spoiler text; a ``CW:`` first line elsewhere), e.g. for a story about
+    a child's injury."""
+    language: str | None = None
+    """The post's BCP-47 language when it differs from settings.yaml's ``language``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,8 @@ class FeedItem:
     title: str
     published: datetime | None = None
     summary: str = ""
+    categories: tuple[str, ...] = ()
+    """The story's categories (WordPress categories and tags), for ``feed.categories`` rules."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +138,7 @@ class Draft:
     langs: tuple[str, ...] = ("en",)
     labels: tuple[str, ...] = ()
     """Self-labels for sensitive content (Bluesky), e.g. 'graphic-media'."""
+    content_warning: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +165,8 @@ class Post:
     reply_to: Receipt | None = None
     due_at: datetime | None = None
     """When the item was due (stable across retries): adapters may derive idempotency keys from it and ``key``."""
+    content_warning: str | None = None
+    """For networks that show one natively (``NetworkSpec.spoilers``); elsewhere it is already in ``text``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +184,12 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryRule:
+    content_warning: str | None = None
+    hashtags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FeedSettings:
     url: str | None = "https://endseclusion.org/feed/"
     poll_minutes: int = 30
@@ -182,6 +198,8 @@ class FeedSettings:
     max_per_poll: int = 3
     template: str = "New on endseclusion.org: {title}"
     hashtags: tuple[str, ...] = ()
+    categories: Mapping[str, CategoryRule] = field(default_factory=lambda: MappingProxyType({}))
+    """Rules by category name (lowercase): a content warning and extra hashtags for such stories."""
 
 
 @dataclass(frozen=True, slots=True)

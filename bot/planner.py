@@ -42,7 +42,8 @@ def _draft(
         link=spec.link,
         images=spec.images,
         context=MappingProxyType(context),
-        langs=settings.langs,
+        langs=(spec.language,) if spec.language else settings.langs,
+        content_warning=spec.content_warning,
     )
 
 
@@ -137,17 +138,24 @@ def feed_draft(item: FeedItem, key: str, settings: Settings, now: datetime) -> D
         "year": str(local.year),
         "date": human_date(local.date()),
     }
+    # feed.categories: a story in a category with a rule gets its content warning and hashtags.
+    rules = [r for c in item.categories if (r := settings.feed.categories.get(c.strip().casefold()))]
+    warnings = [r.content_warning for r in rules if r.content_warning]
+    hashtags = list(settings.feed.hashtags)
+    for rule in rules:
+        hashtags += [t for t in rule.hashtags if t.casefold() not in {h.casefold() for h in hashtags}]
     return Draft(
         key=key,
         source="feed",
         name=item.title,
         file=settings.feed.url or "feed",
         text=settings.feed.template,
-        hashtags=settings.feed.hashtags,
+        hashtags=tuple(hashtags),
         link=item.url,
         fit=True,
         context=MappingProxyType(context),
         langs=settings.langs,
+        content_warning="; ".join(dict.fromkeys(warnings)) or None,
     )
 
 

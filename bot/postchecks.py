@@ -4,8 +4,10 @@ images with alt text, accessibility lint, and each network's length as the post 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Literal
 
 from bot import lint
 from bot.compose import TemplateError
@@ -14,6 +16,8 @@ from bot.models import Image, PostSpec
 from bot.publishers import registry
 from bot.yamlsource import Node, Where
 
+MAX_WARNING_CHARS = 100
+LANGUAGE_PATTERN = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 POST_TEMPLATE_FIELDS = {"name", "year", "date", "link"}
 LONGEST_DATE = "September 30, 2026"
@@ -34,7 +38,19 @@ class PostChecker(FieldReader):
     ) -> PostSpec | None:
         v = item.value
         ok = self.keys(
-            item, ["text", "text_file", *registry.ids(), "hashtags", "link", "images", *extra], "a post"
+            item,
+            [
+                "text",
+                "text_file",
+                *registry.ids(),
+                "hashtags",
+                "link",
+                "images",
+                "content_warning",
+                "language",
+                *extra,
+            ],
+            "a post",
         )
         text: str | None = None
         text_where = item.where
@@ -77,7 +93,9 @@ class PostChecker(FieldReader):
         post_link = self.url(v["link"], "link") if "link" in v else link
         link_ok = not ("link" in v and post_link is None and v["link"].value is not None)
         images = self.images(v.get("images"))
-        ok = ok and link_ok and images is not None
+        warning = self.content_warning(v.get("content_warning"))
+        language = self.language(v.get("language"))
+        ok = ok and link_ok and images is not None and warning is not False and language is not False
         if text is None:
             return None
         # The text's own checks run even when another key of the post is wrong: report everything at once.
@@ -93,6 +111,8 @@ class PostChecker(FieldReader):
             post_link,
             tuple(images or ()),
             item.where.line,
+            warning if isinstance(warning, str) else None,
+            language if isinstance(language, str) else None,
         )
         if self.text_checks and link_ok:
             self.check_lengths(spec, {"": text_where, **{n: v[n].where for n in variants}}, context)
@@ -144,6 +164,32 @@ class PostChecker(FieldReader):
                 out.append(Image(path, alt.strip()))
         return out if ok else None
 
+    def content_warning(self, node: Node | None) -> str | Literal[False] | None:
+        """A post's ``content_warning:``: short plain words shown before the post; False when invalid."""
+        if node is None:
+            return None
+        text = self.text(node, "content_warning")
+        if text is None:
+            return False
+        text = " ".join(text.split())
+        if len(text) > MAX_WARNING_CHARS:
+            self.problem(
+                node.where,
+                f"content_warning is {len(text)} characters; keep it under {MAX_WARNING_CHARS}",
+                "a few words that say what the post is about, e.g. 'restraint, injury of a child'",
+            )
+            return False
+        return text
+
+    def language(self, node: Node | None) -> str | Literal[False] | None:
+        if node is None:
+            return None
+        text = self.text(node, "language")
+        if text is None or not LANGUAGE_PATTERN.match(text.strip()):
+            self.problem(node.where, f"language {text!r} is not a language tag", "e.g. en, es or pt-BR")
+            return False
+        return text.strip()
+
     def image_limits(self) -> tuple[int, int]:
         """Images per post and alt-text characters: the strictest of the enabled networks' limits."""
         rules = [registry.get(n).images for n in self.settings.networks] or [
@@ -157,7 +203,7 @@ class PostChecker(FieldReader):
         ``{date}`` is filled in with its longest rendering, so a post that fits here fits on every day it can
         go out.
         """
-        from bot.compose import render
+        from bot.compose import native_warning, render
         from bot.models import Draft
         from bot.publishers.registry import text_rules
 
@@ -174,17 +220,19 @@ class PostChecker(FieldReader):
             link=spec.link,
             images=spec.images,
             context=MappingProxyType(full),
+            content_warning=spec.content_warning,
         )
-        rendered: dict[str, str] = {}  # networks without a variant share one rendering
+        rendered: dict[tuple[str, bool], str] = {}  # networks without a variant share one rendering
         for network in self.settings.networks:
-            template = spec.variants.get(network, spec.text)
+            rules = text_rules(network, self.settings.network_options)
+            shape = (spec.variants.get(network, spec.text), rules.cw_line and not rules.spoilers)
             try:
-                text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
+                text = rendered.get(shape) or rendered.setdefault(shape, render(draft, network, rules))
             except (TemplateError, KeyError, IndexError, ValueError):
                 return  # the template problem is already reported
-            rules = text_rules(network, self.settings.network_options)
-            length = rules.measure(text)
-            if rules.fits(text):
+            warning = native_warning(draft, rules)
+            length = rules.count(text, warning)
+            if rules.fits(text, warning):
                 continue
             if length <= rules.limit:
                 message = f"text is too long for {network}: over {rules.max_bytes} bytes of UTF-8"

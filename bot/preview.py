@@ -21,7 +21,7 @@ def render_due(
 
     ``options``: each network's settings (``Settings.network_options``), which may change how it counts.
     """
-    from bot.compose import compose, render
+    from bot.compose import compose, native_warning, render
     from bot.publishers.registry import text_rules
 
     posts = {}
@@ -29,19 +29,22 @@ def render_due(
     rendered: dict[str, str] = {}  # networks without a variant share one rendering
     for network in networks:
         rules = text_rules(network, options)
+        warning = native_warning(draft, rules)
         if draft.fit:  # machine text is shortened to fit; compose owns that
             post = compose(draft, network, due_at=due.at, rules=rules)
             text, length = post.text, post.length
         else:
-            template = draft.variants.get(network, draft.text)
-            text = rendered.get(template) or rendered.setdefault(template, render(draft, network))
-            length = rules.measure(text)
+            shape = f"{rules.cw_line and not rules.spoilers}{draft.variants.get(network, draft.text)}"
+            text = rendered.get(shape) or rendered.setdefault(shape, render(draft, network, rules))
+            length = rules.count(text, warning)
         posts[network] = {
             "text": text,
             "length": length,
             "limit": rules.limit,
-            "fits": length <= rules.limit and rules.fits(text),
+            "fits": length <= rules.limit and rules.fits(text, warning),
         }
+        if warning:
+            posts[network]["content_warning"] = warning
     return {
         "at": due.at.isoformat(timespec="seconds"),
         "key": draft.key,
@@ -61,6 +64,8 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
     for network, post in entry["posts"].items():
         flag = "" if post.get("fits", post["length"] <= post["limit"]) else "  TOO LONG"
         lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}")
+        if post.get("content_warning"):
+            lines.append(f"             [content warning: {post['content_warning']}]")
         for text_line in post["text"].splitlines() or [""]:
             lines.append(f"             {text_line}")
     for image in entry["images"]:

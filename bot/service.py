@@ -97,6 +97,7 @@ def post_to_payload(post: Post) -> str:
             "images": [{"path": str(i.path), "alt": i.alt} for i in post.images],
             "langs": list(post.langs),
             "labels": list(post.labels),
+            "content_warning": post.content_warning,
         },
         ensure_ascii=False,
     )
@@ -115,6 +116,7 @@ def payload_to_post(row: Delivery) -> Post:
         langs=tuple(data.get("langs", ["en"])),
         labels=tuple(data.get("labels", [])),
         due_at=row.due_at,
+        content_warning=data.get("content_warning"),
     )
 
 
@@ -349,7 +351,7 @@ class Service:
             return Outcome(row.key, network, "waiting", "claimed by another process")
         post = payload_to_post(claimed)
         rules = self.rules(network)
-        if not rules.fits(post.text):
+        if not rules.fits(post.text, post.content_warning):
             size = f", or over {rules.max_bytes} bytes" if rules.max_bytes else ""
             error = (
                 f"text is too long for {network} ({post.length}/{post.limit}{size}); "

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
 from bot.fields import FieldReader
-from bot.models import FeedSettings, Settings
+from bot.models import CategoryRule, FeedSettings, Settings
 from bot.publishers import registry
 from bot.publishers.spec import NetworkSpec, Options
 from bot.yamlsource import Node
@@ -180,8 +180,8 @@ class SettingsReader(FieldReader):
         if node.kind != "mapping":
             self.problem(node.where, f"{spec.id}: must be a mapping of options")
             return MappingProxyType(values)
-        self.keys(node, list(spec.options), f"{spec.id} settings")
-        for key, option in spec.options.items():
+        self.keys(node, list(spec.all_options()), f"{spec.id} settings")
+        for key, option in spec.all_options().items():
             found = node.value.get(key)
             if found is None:
                 continue
@@ -213,7 +213,15 @@ class SettingsReader(FieldReader):
             return base
         self.keys(
             node,
-            ["url", "poll_minutes", "first_run_post_newest", "max_per_poll", "template", "hashtags"],
+            [
+                "url",
+                "poll_minutes",
+                "first_run_post_newest",
+                "max_per_poll",
+                "template",
+                "hashtags",
+                "categories",
+            ],
             "feed settings",
         )
         v = node.value
@@ -236,4 +244,29 @@ class SettingsReader(FieldReader):
             max_per_poll=self.integer(v.get("max_per_poll"), "max_per_poll", base.max_per_poll, minimum=1),
             template=template,
             hashtags=tuple(self.hashtags(v.get("hashtags"))),
+            categories=MappingProxyType(self.feed_categories(v.get("categories"))),
         )
+
+    def feed_categories(self, node: Node | None) -> dict[str, CategoryRule]:
+        """``feed.categories``: for stories in a WordPress category, a content warning and extra hashtags."""
+        if node is None or node.value is None:
+            return {}
+        if node.kind != "mapping":
+            self.problem(
+                node.where,
+                "feed categories must be a mapping of category names",
+                "e.g. categories: {Restraint: {content_warning: restraint}}",
+            )
+            return {}
+        rules: dict[str, CategoryRule] = {}
+        for name, rule in node.value.items():
+            if rule.kind != "mapping":
+                self.problem(rule.where, f"category {name!r} needs content_warning: and/or hashtags:")
+                continue
+            self.keys(rule, ["content_warning", "hashtags"], f"feed category {name!r}")
+            warning = self.text(rule.value.get("content_warning"), "content_warning", required=False)
+            rules[" ".join(str(name).split()).casefold()] = CategoryRule(
+                " ".join(warning.split()) if warning else None,
+                tuple(self.hashtags(rule.value.get("hashtags"))),
+            )
+        return rules

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from bot import settings
 from bot.cli.common import load_logged
-from bot.cli.wiring import open_bot, owner_name
+from bot.cli.wiring import open_bot, owner_name, with_server_options
 from bot.compose import compose
 from bot.errors import BotError, ConfigError, DuplicateError, PublishError
 from bot.logs import setup_logging
@@ -55,7 +55,7 @@ def run_forever(args: argparse.Namespace) -> int:
     with open_bot(args, dry_run=args.dry_run, rehearsal=args.dry_run) as bot:
 
         def reload() -> None:
-            bot.service.reload(load_logged(args).schedules)
+            bot.service.reload(with_server_options(load_logged(args).schedules, bot.ledger))
 
         BotScheduler(
             bot.service, clock=now, reload=reload, watch=settings.schedules_dir(args.schedules)
@@ -113,7 +113,7 @@ def _post_one(
     publisher: Publisher = choice.publisher
     network = choice.network
     post = compose(draft, network, due_at=moment, rules=rules)
-    if not rules.fits(post.text):
+    if not rules.fits(post.text, post.content_warning):
         print(
             f"{network}: not sent: the text is too long ({post.length}/{post.limit}); shorten it",
             file=sys.stderr,

@@ -5,6 +5,8 @@ that delivers through them, opened together and closed together.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
 import socket
@@ -14,13 +16,15 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from bot import settings
 from bot.cli.common import load_logged, open_ledger
-from bot.errors import ConfigError
-from bot.publishers import factory
-from bot.schedules import Loaded
+from bot.errors import ConfigError, PublishError
+from bot.publishers import factory, registry
+from bot.publishers.base import ReportsServerOptions
+from bot.schedules import Loaded, Schedules
 from bot.service import Service
 from bot.store import Ledger
 
@@ -45,6 +49,36 @@ def lease() -> timedelta:
         return timedelta(seconds=float(raw)) if raw else timedelta(minutes=10)
     except ValueError:
         raise ConfigError(f"BOT_LEASE_SECONDS={raw!r} is not a number of seconds") from None
+
+
+def _flag(network: str) -> str:
+    return f"server-options:{network}"
+
+
+def learn_server_options(choices: list[factory.Choice], ledger: Ledger) -> None:
+    """Ask each real network that reports its own limits (a Mastodon instance's characters, media and
+    alt-text limits) and keep the answer in the ledger; on failure the last stored answer stays in use."""
+    for choice in choices:
+        publisher = choice.publisher
+        if publisher.dry_run or not isinstance(publisher, ReportsServerOptions):
+            continue
+        try:
+            found = publisher.server_options()
+        except PublishError as exc:
+            log.warning("%s: could not read its limits, using the last known ones: %s", choice.network, exc)
+            continue
+        ledger.set_flag(_flag(choice.network), json.dumps(dict(found), sort_keys=True))
+
+
+def with_server_options(schedules: Schedules, ledger: Ledger) -> Schedules:
+    """The schedules with each network's stored server limits laid over its settings block."""
+    options = dict(schedules.settings.network_options)
+    for network in schedules.settings.networks:
+        stored = ledger.get_flag(_flag(network))
+        if stored:
+            options[network] = MappingProxyType({**registry.options(network, options), **json.loads(stored)})
+    found = dataclasses.replace(schedules.settings, network_options=MappingProxyType(options))
+    return dataclasses.replace(schedules, settings=found)
 
 
 @contextmanager
@@ -123,8 +157,14 @@ def _wire(
         return fetch_feed(url, client, etag=etag, last_modified=modified)
 
     publishers = {c.network: c.publisher for c in choices}
+    learn_server_options(choices, ledger)
     service = Service(
-        loaded.schedules, ledger, publishers, owner=owner_name(), fetch_feed=fetch, lease=lease()
+        with_server_options(loaded.schedules, ledger),
+        ledger,
+        publishers,
+        owner=owner_name(),
+        fetch_feed=fetch,
+        lease=lease(),
     )
     try:
         yield Bot(loaded, ledger, choices, service)

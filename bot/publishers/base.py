@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from bot.models import Post, Receipt
@@ -41,6 +42,14 @@ class Publisher(Protocol):
     def check(self) -> str:
         """Verify the credentials; return who we post as. Raise ``AuthError`` if posting will not work."""
         ...
+
+
+@runtime_checkable
+class ReportsServerOptions(Protocol):
+    """A publisher whose server states its own limits (a Mastodon instance): they are asked at start-up and by
+    ``check``, kept in the ledger, and laid over the network's settings (``NetworkSpec.text`` reads them)."""
+
+    def server_options(self) -> Mapping[str, int | float | bool | str]: ...
 
 
 class SessionStore(Protocol):

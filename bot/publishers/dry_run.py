@@ -52,6 +52,8 @@ class DryRunPublisher:
     def describe(self, post: Post) -> list[str]:
         fits = "fits" if post.length <= post.limit else "TOO LONG"
         lines = [f"[dry run] {self.network}: would post {post.key} ({post.length}/{post.limit}, {fits})"]
+        if post.content_warning:
+            lines.append(f"    content warning: {post.content_warning}")
         lines += [f"    | {line}" for line in post.text.splitlines() or [""]]
         if self.verbose:
             lines += self.spec.dry_run_lines(post)

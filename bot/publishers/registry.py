@@ -7,6 +7,7 @@ Importing the registry imports those modules but never an SDK (network modules l
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import pkgutil
@@ -61,7 +62,11 @@ def options(network: str, configured: Mapping[str, Options] | None = None) -> Op
 
 def text_rules(network: str, configured: Mapping[str, Options] | None = None) -> TextRules:
     """How ``network`` measures text, with the given settings (defaults when none)."""
-    return get(network).text(options(network, configured))
+    spec = get(network)
+    found = options(network, configured)
+    return dataclasses.replace(
+        spec.text(found), spoilers=spec.spoilers, cw_line=bool(found.get("content_warning_line", True))
+    )
 
 
 def measure(network: str, text: str, configured: Mapping[str, Options] | None = None) -> int:

@@ -65,6 +65,13 @@ class Option:
     choices: tuple[str, ...] = ()
 
 
+CW_LINE_OPTION = Option(
+    "bool",
+    True,
+    "start the text with a 'CW: ...' line for posts with a content warning (false: leave it out)",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TextRules:
     """How a network measures text and what fits."""
@@ -75,9 +82,19 @@ class TextRules:
     measure: Callable[[str], int]
     max_bytes: int | None = None
     """A cap on the UTF-8 size as well (Bluesky), or None."""
+    spoilers: bool = False
+    """The network shows a content warning natively, and counts it in the limit (Mastodon)."""
+    cw_line: bool = True
+    """Elsewhere, start the text with a ``CW: ...`` line (a network's ``content_warning_line: false`` turns
+    that off)."""
 
-    def fits(self, text: str) -> bool:
-        if self.measure(text) > self.limit:
+    def count(self, text: str, content_warning: str | None = None) -> int:
+        """The length the network compares with ``limit``: the text, and a native content warning."""
+        extra = self.measure(content_warning) if content_warning and self.spoilers else 0
+        return self.measure(text) + extra
+
+    def fits(self, text: str, content_warning: str | None = None) -> bool:
+        if self.count(text, content_warning) > self.limit:
             return False
         return self.max_bytes is None or utf8_length(text) <= self.max_bytes
 
@@ -159,8 +176,14 @@ class NetworkSpec:
     dry_run_lines: Callable[[Post], list[str]] = _no_lines
     """Extra lines ``--dry-run`` shows for a post (e.g. Bluesky's facets)."""
 
+    def all_options(self) -> Mapping[str, Option]:
+        """The network's own settings keys, and ``content_warning_line`` where it has no native warnings."""
+        if self.spoilers:
+            return self.options
+        return MappingProxyType({**self.options, "content_warning_line": CW_LINE_OPTION})
+
     def defaults(self) -> Options:
-        return MappingProxyType({key: option.default for key, option in self.options.items()})
+        return MappingProxyType({key: option.default for key, option in self.all_options().items()})
 
     def account(self, env: Callable[[str], str | None]) -> Account | str:
         """The credentials from the environment, or why there are none (a half-configured network is named)."""
