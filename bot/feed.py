@@ -25,15 +25,13 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 import feedparser
 import httpx
 
-from bot import __version__
 from bot.errors import FeedError
+from bot.fetch import USER_AGENT, Fetcher, FetchError
 from bot.models import FeedItem
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"aasr-bot/{__version__} (+https://endseclusion.org)"
 _ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-_CHUNK = 64 * 1024
 _MAX_TITLE = 500
 _MAX_CATEGORIES = 50
 _MAX_SUMMARY = 1000
@@ -75,11 +73,11 @@ class Selection:
     """New stories left unrecorded for the next poll because of ``max_per_poll``."""
 
 
-def make_client(timeout: float = 15.0, max_redirects: int = 5) -> httpx.Client:
-    """The bot's HTTP client for the feed; the caller closes it."""
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=True,
+def make_client(timeout: float = 15.0, max_redirects: int = 5, *, allow_private: bool = False) -> Fetcher:
+    """The bot's fetcher for the feed; ``allow_private`` only when settings ``feed.allow_private_address`` say so."""
+    return Fetcher(
+        allow_private=allow_private,
+        timeout=timeout,
         max_redirects=max_redirects,
         headers={"User-Agent": USER_AGENT, "Accept": _ACCEPT},
     )
@@ -87,7 +85,7 @@ def make_client(timeout: float = 15.0, max_redirects: int = 5) -> httpx.Client:
 
 def fetch_feed(
     url: str,
-    client: httpx.Client,
+    client: Fetcher,
     *,
     etag: str | None = None,
     last_modified: str | None = None,
@@ -97,8 +95,8 @@ def fetch_feed(
 ) -> FetchResult:
     """Fetch and parse the feed at ``url``; raise ``FeedError`` for anything short of a usable feed.
 
-    ``deadline`` bounds the whole download in seconds (the client's timeout only bounds each read, so a server
-    dripping one byte at a time could otherwise hold a poll forever); ``clock`` is injectable for tests.
+    ``deadline`` bounds the whole fetch in seconds, headers and body, however slowly a server sends them
+    (the fetcher enforces it on the socket); ``clock`` is injectable for tests.
     """
     shown = _display(url)
     headers: dict[str, str] = {}
@@ -106,37 +104,73 @@ def fetch_feed(
         headers["If-None-Match"] = etag
     if last_modified and _header_safe(last_modified):
         headers["If-Modified-Since"] = last_modified
-    started = clock()
-    try:
-        with client.stream("GET", url, headers=headers, follow_redirects=True) as response:
-            status = response.status_code
-            if status == 304:
-                log.debug("feed %s not modified", shown)
-                return FetchResult(
-                    items=(),
-                    etag=response.headers.get("etag") or etag,
-                    last_modified=response.headers.get("last-modified") or last_modified,
-                    not_modified=True,
-                )
-            if not 200 <= status < 300:
-                raise FeedError(
-                    f"{shown}: HTTP {status} {response.reason_phrase}".rstrip(), hint=_status_hint(status)
-                )
-            body = _read_capped(
-                response, shown, max_bytes=max_bytes, deadline=started + deadline, clock=clock
+
+    def accept(response: httpx.Response) -> None:
+        status = response.status_code
+        if status == 304:
+            raise _NotModified(response.headers)
+        if not 200 <= status < 300:
+            raise FeedError(
+                f"{shown}: HTTP {status} {response.reason_phrase}".rstrip(), hint=_status_hint(status)
             )
-            final_url = str(response.url)
-            content_type = response.headers.get("content-type")
-            new_etag = response.headers.get("etag")
-            new_last_modified = response.headers.get("last-modified")
-    except httpx.TooManyRedirects as exc:
-        raise FeedError(f"{shown}: redirect loop or too many redirects", hint="check the feed URL") from exc
-    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-        detail = f"{shown}: {type(exc).__name__}: {_one_line(str(exc)) or 'no details'}"
-        raise FeedError(_unreachable(url, exc) or detail, hint=_RETRY_HINT, detail=detail) from exc
-    items = parse_feed(body, url=final_url, content_type=content_type)
+
+    try:
+        fetched = client.get(
+            url, max_bytes=max_bytes, deadline=deadline, headers=headers, accept=accept, clock=clock
+        )
+    except _NotModified as answer:
+        log.debug("feed %s not modified", shown)
+        return FetchResult(
+            items=(),
+            etag=answer.headers.get("etag") or etag,
+            last_modified=answer.headers.get("last-modified") or last_modified,
+            not_modified=True,
+        )
+    except FetchError as exc:
+        detail = f"{shown}: {_display_error(exc, url)}"
+        plain = _unreachable(url, exc.cause) if exc.cause is not None else None
+        if exc.kind == "timeout":
+            plain = _unreachable(url, httpx.ReadTimeout("deadline"))
+        raise FeedError(plain or detail, hint=_fetch_hint(exc), detail=detail) from None
+    content_type = fetched.headers.get("content-type")
+    items = parse_feed(fetched.body, url=fetched.url, content_type=content_type)
     log.debug("feed %s: %d items", shown, len(items))
-    return FetchResult(items=items, etag=new_etag, last_modified=new_last_modified, not_modified=False)
+    return FetchResult(
+        items=items,
+        etag=fetched.headers.get("etag"),
+        last_modified=fetched.headers.get("last-modified"),
+        not_modified=False,
+    )
+
+
+class _NotModified(Exception):
+    def __init__(self, headers: httpx.Headers) -> None:
+        super().__init__("304")
+        self.headers = headers
+
+
+def _display_error(exc: FetchError, url: str) -> str:
+    text = str(exc)
+    if exc.kind == "redirects":
+        return "redirect loop or too many redirects"
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    return text.replace(password, "***") if password else text
+
+
+def _fetch_hint(exc: FetchError) -> str:
+    if exc.kind == "too_large":
+        return _SIZE_HINT
+    if exc.kind in ("redirects", "url"):
+        return "check the feed URL"
+    if exc.kind == "blocked":
+        return (
+            "the feed URL points at a private address; if that is intended, set feed.allow_private_address: "
+            "true in settings.yaml"
+        )
+    return _RETRY_HINT
 
 
 def parse_feed(data: bytes, *, url: str, content_type: str | None = None) -> tuple[FeedItem, ...]:
@@ -285,27 +319,6 @@ def _oldest_first(items: list[FeedItem]) -> list[FeedItem]:
     if len(dated) != len(items):
         return items[::-1]
     return [item for _, _, item in sorted(dated, key=lambda row: (row[0], row[1]))]
-
-
-def _read_capped(
-    response: httpx.Response, shown: str, *, max_bytes: int, deadline: float, clock: Callable[[], float]
-) -> bytes:
-    """Read the body, giving up as soon as it passes ``max_bytes`` or the deadline (never reading it all)."""
-    declared = response.headers.get("content-length", "")
-    if declared.strip().isdigit() and int(declared) > max_bytes:
-        raise FeedError(
-            f"{shown}: response too large ({int(declared)} bytes, limit {max_bytes})", hint=_SIZE_HINT
-        )
-    buffer = bytearray()
-    for chunk in response.iter_bytes(_CHUNK):
-        buffer += chunk
-        if len(buffer) > max_bytes:
-            raise FeedError(
-                f"{shown}: response larger than {max_bytes} bytes; stopped reading", hint=_SIZE_HINT
-            )
-        if clock() > deadline:
-            raise FeedError(f"{shown}: download took too long; stopped reading", hint=_RETRY_HINT)
-    return bytes(buffer)
 
 
 _SIZE_HINT = "a feed is normally well under 1 MB; check the feed URL"

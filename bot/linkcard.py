@@ -1,19 +1,23 @@
 """Link cards: fetch a page's Open Graph / Twitter Card metadata and its preview image.
 
-Owns everything about reading someone else's web page for a preview: redirects (at most a few hops), a total
-time budget, a size cap enforced while streaming, HTML meta parsing with the standard library, and resolving a
-relative image URL. Any failure means "no card" (None) and a warning: a post never fails because of its card.
+Owns everything about reading someone else's web page for a preview: HTML meta parsing with the standard library
+and resolving a relative image URL. The fetching itself (redirects, one time budget for page and image, size
+caps, public addresses only) is ``bot.fetch``'s. Any failure means "no card" (None) and a warning: a post never
+fails because of its card.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
+from bot.fetch import Fetched, Fetcher, FetchError
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +39,11 @@ class LinkCard:
     image_mime: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Fetched:
-    url: str
-    """Where the body came from, after redirects (relative image URLs resolve against it)."""
-    body: bytes
-    mime: str
-    charset: str | None
-
-
 class _CardError(Exception):
     """Why a page or image could not be used; only ever logged."""
 
 
-FAILURES = (_CardError, httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
+FAILURES = (_CardError, FetchError)
 
 
 class _MetaParser(HTMLParser):
@@ -84,42 +79,27 @@ def _squash(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def _get(
-    client: httpx.Client, url: str, accept: tuple[str, ...], max_bytes: int, deadline: float
-) -> _Fetched:
-    """GET ``url`` following at most MAX_REDIRECTS redirects, reading at most ``max_bytes`` of its body."""
-    for _ in range(MAX_REDIRECTS + 1):
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise _CardError(f"not an http(s) URL: {url}")
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _CardError("timed out")
-        with client.stream("GET", url, timeout=remaining, follow_redirects=False) as response:
-            if response.is_redirect:
-                url = urljoin(url, response.headers.get("location", ""))
-                continue
-            if response.status_code != 200:
-                raise _CardError(f"HTTP {response.status_code}")
-            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if not kind.startswith(accept):
-                raise _CardError(f"unexpected content type {kind or 'none'}")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise _CardError(f"{declared} bytes is over the {max_bytes}-byte cap")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _CardError(f"more than {max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise _CardError("timed out")
-            return _Fetched(str(response.url), bytes(body), kind, response.charset_encoding)
-    raise _CardError(f"more than {MAX_REDIRECTS} redirects")
+def _accept(kinds: tuple[str, ...]) -> Callable[[httpx.Response], None]:
+    def check(response: httpx.Response) -> None:
+        if response.status_code != 200:
+            raise _CardError(f"HTTP {response.status_code}")
+        kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not kind.startswith(kinds):
+            raise _CardError(f"unexpected content type {kind or 'none'}")
+
+    return check
+
+
+def _get(fetcher: Fetcher, url: str, kinds: tuple[str, ...], max_bytes: int, deadline: float) -> Fetched:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _CardError("timed out")
+    return fetcher.get(url, max_bytes=max_bytes, deadline=remaining, accept=_accept(kinds))
 
 
 def fetch_card(
     url: str,
-    client: httpx.Client,
+    client: Fetcher,
     *,
     max_bytes: int = 2_000_000,
     timeout: float = 10.0,
@@ -128,7 +108,8 @@ def fetch_card(
     """Return the card for ``url``, or None (logged) if the page cannot be fetched or read.
 
     ``timeout`` bounds the page and the image together, so a slow site cannot hold up a post for long.
-    ``max_bytes`` caps the page; ``max_image_bytes`` the preview image, which is shrunk before upload.
+    ``max_bytes`` caps the page; ``max_image_bytes`` the preview image, which is shrunk before upload. The
+    page and the image are public addresses only unless the fetcher allows otherwise (tests do).
     """
     deadline = time.monotonic() + timeout
     try:
@@ -149,7 +130,7 @@ def fetch_card(
         absolute = urljoin(page.url, image_url)
         try:
             fetched = _get(client, absolute, ("image/",), max_image_bytes, deadline)
-            image, mime = fetched.body, fetched.mime
+            image, mime = fetched.body, fetched.media_type
         except FAILURES as exc:
             log.warning(
                 "link card for %s without image %s: %s", url, absolute, str(exc) or type(exc).__name__

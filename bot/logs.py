@@ -6,22 +6,21 @@ import logging
 import sys
 from contextlib import suppress
 from datetime import UTC, datetime, tzinfo
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 from bot.errors import ConfigError
 from bot.models import Settings
 from bot.publishers import registry
-from bot.settings import env, log_level, now
+from bot.settings import database_password, env, log_level, now
 
 
 def secret_values() -> list[str]:
     """Every secret this process knows, so no log line can carry one, whatever code wrote it."""
     values = [v for v in (env(name) for name in registry.secret_variables()) if v and len(v) >= 4]
-    url = env("DATABASE_URL")
-    if url:
-        password = urlsplit(url).password
-        if password:
-            values.append(password)
+    password = database_password()
+    if password:
+        values.append(password)
+        values.append(quote(password, safe=""))
     return values
 
 

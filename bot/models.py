@@ -200,6 +200,11 @@ class FeedSettings:
     hashtags: tuple[str, ...] = ()
     categories: Mapping[str, CategoryRule] = field(default_factory=lambda: MappingProxyType({}))
     """Rules by category name (lowercase): a content warning and extra hashtags for such stories."""
+    allow_private_address: bool = False
+    """Fetch the feed URL even when it is (or redirects to) a private, loopback or link-local address: for a
+    feed served inside the same network (and for tests on 127.0.0.1). Link cards never may."""
+    deadline_seconds: float = 120.0
+    """The whole feed download, headers and body, however slowly the server sends them."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,6 +120,16 @@ def payload_to_post(row: Delivery) -> Post:
     )
 
 
+def _payload_text(payload: str) -> str:
+    """The text of a ledger payload, or "" if it cannot be decoded (sending it then fails with the reason)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return ""
+    text = data.get("text") if isinstance(data, dict) else None
+    return text if isinstance(text, str) else ""
+
+
 class Service:
     def __init__(
         self,
@@ -167,9 +177,12 @@ class Service:
     def run_pass(self, now: datetime, *, poll_feed: bool = True, ignore_grace: bool = False) -> PassReport:
         report = PassReport(rehearsal=frozenset(n for n, p in self.publishers.items() if p.dry_run))
         report.recorded = self.record_due(now)
-        if poll_feed:
-            report.feed = self.poll_feed(now)
+        # Due posts go out before the feed is polled: a slow or hostile feed server must never hold them up.
         report.outcomes = self.send_due(now, ignore_grace=ignore_grace)
+        if poll_feed:
+            report.feed, announced = self._poll_feed(now)
+            if announced:
+                report.outcomes += self.send_due(now, ignore_grace=ignore_grace, keys=announced)
         return report
 
     def record_due(self, now: datetime) -> int:
@@ -203,15 +216,19 @@ class Service:
 
     def poll_feed(self, now: datetime) -> str:
         """Fetch the site feed once and give each new story a ledger row per network."""
+        return self._poll_feed(now)[0]
+
+    def _poll_feed(self, now: datetime) -> tuple[str, frozenset[str]]:
+        """``poll_feed``, also returning the keys of the stories it gave rows (to send them in the same pass)."""
         from bot.feed import item_key, normalise_url, select_new
 
         settings = self.schedules.settings
         url = settings.feed.url
         if not url or self.fetch_feed is None:
-            return "feed: off"
+            return "feed: off", frozenset()
         if now.astimezone(settings.timezone).date() in settings.blackout:
             # Stories published today are found by the first poll after the blackout, not skipped as late.
-            return "feed: not polled (blackout date)"
+            return "feed: not polled (blackout date)", frozenset()
         etag, modified = self.ledger.feed_validators(url)
         try:
             result = self.fetch_feed(url, etag, modified)
@@ -221,14 +238,14 @@ class Service:
             if str(exc) != self._feed_problem:
                 log.warning("feed not read: %s", exc)
                 self._feed_problem = str(exc)
-            return "feed: not read"
+            return "feed: not read", frozenset()
         if self._feed_problem is not None:
             log.info("feed read again (the earlier problem is gone)")
             self._feed_problem = None
         if result.not_modified:
             log.info("feed not modified since last poll")
-            return "feed: not modified"
-        first_run = not self.ledger.feed_has_history()
+            return "feed: not modified", frozenset()
+        first_run = not self.ledger.feed_seeded()
         selection = select_new(
             result.items,
             lambda item: self.ledger.feed_seen(item_key(item), normalise_url(item.url)),
@@ -254,25 +271,40 @@ class Service:
                 )
             log.info("new story %s: %s (%s)", key, item.title, item.url)
         # Seen is recorded only after the rows exist: a crash in between re-finds the story, and ensure() is
-        # idempotent, so it is neither lost nor announced twice.
-        for item in (*selection.announce, *selection.mark_seen):
-            self.ledger.mark_feed_seen(item_key(item), normalise_url(item.url), now=now)
+        # idempotent, so it is neither lost nor announced twice. One transaction, with the first run's "seeded"
+        # mark inside it: a half-written seeding must never pass for history.
+        self.ledger.mark_feed_seen_many(
+            [
+                (item_key(item), normalise_url(item.url))
+                for item in (*selection.announce, *selection.mark_seen)
+            ],
+            now=now,
+            seeded=first_run,
+        )
         self.ledger.save_feed_validators(url, result.etag, result.last_modified)
         summary = (
             f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce, "
             f"{len(selection.mark_seen)} recorded as seen, {selection.deferred} deferred"
         )
         log.info(summary)
-        return summary
+        return summary, frozenset(item_key(item) for item in selection.announce)
 
-    def send_due(self, now: datetime, *, ignore_grace: bool = False, key: str | None = None) -> list[Outcome]:
-        """Send what is due on every network at once; ``key`` limits the pass to one item (maintainer retry)."""
+    def send_due(
+        self,
+        now: datetime,
+        *,
+        ignore_grace: bool = False,
+        key: str | None = None,
+        keys: frozenset[str] | None = None,
+    ) -> list[Outcome]:
+        """Send what is due on every network at once; ``key`` limits the pass to one item (maintainer retry),
+        ``keys`` to a few (the stories a feed poll just found)."""
         networks = self.networks
         if not networks:
             return []
         with ThreadPoolExecutor(max_workers=len(networks), thread_name_prefix="send") as pool:
             futures = [
-                pool.submit(self._send_network, network, now, ignore_grace, key) for network in networks
+                pool.submit(self._send_network, network, now, ignore_grace, key, keys) for network in networks
             ]
             outcomes: list[Outcome] = []
             for future in futures:
@@ -282,14 +314,14 @@ class Service:
     # ------------------------------------------------------------------ one network
 
     def _send_network(
-        self, network: str, now: datetime, ignore_grace: bool, key: str | None
+        self, network: str, now: datetime, ignore_grace: bool, key: str | None, keys: frozenset[str] | None
     ) -> list[Outcome]:
         publisher = self.publishers[network]
         settings = self.schedules.settings
         rows = [
             r
             for r in self.ledger.due(now=now, dry_run=publisher.dry_run, lease=self.lease)
-            if r.network == network and (key is None or r.key == key)
+            if r.network == network and (key is None or r.key == key) and (keys is None or r.key in keys)
         ]
         # Scheduled posts before story announcements; oldest first within each.
         rows.sort(key=lambda r: (r.source == "feed", r.due_at, r.key))
@@ -349,7 +381,17 @@ class Service:
         )
         if claimed is None:
             return Outcome(row.key, network, "waiting", "claimed by another process")
-        post = payload_to_post(claimed)
+        try:
+            post = payload_to_post(claimed)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # A row written by another version, or edited by hand: say so on the row instead of leaving it in
+            # `sending` and crashing every pass that claims it.
+            error = f"the ledger row cannot be decoded ({type(exc).__name__}: {str(exc)[:200]}); `skip` it"
+            self.ledger.mark_failed(
+                row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now
+            )
+            log.error("failed %s on %s: %s", row.key, network, error)
+            return Outcome(row.key, network, "failed", error)
         rules = self.rules(network)
         if not rules.fits(post.text, post.content_warning):
             size = f", or over {rules.max_bytes} bytes" if rules.max_bytes else ""
@@ -455,7 +497,7 @@ class Service:
     def _budget_wait(self, network: str, policy: CostPolicy, row: Delivery, now: datetime) -> str | None:
         """Why a post must wait for the network's daily cap or budget (its cost policy decides), or None."""
         usage = network_usage(self.ledger, network, now, self.schedules.settings.timezone)
-        cost = policy.price(json.loads(row.payload).get("text", ""))
+        cost = policy.price(_payload_text(row.payload))
         reserved: list[float] = []
         if row.source == "feed":
             # Scheduled posts still to come today go first: a story announcement may not use their room.

@@ -7,6 +7,7 @@ This is the only module that reads ``os.environ`` (and the git-ignored ``.env``)
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -71,12 +72,82 @@ def content_dir(arg: str | None = None, schedules: Path | None = None) -> Path:
     return here if here.is_dir() else REPO_ROOT / "content"
 
 
+DATABASE_FORMS = (
+    "postgresql://user:password@host:5432/dbname (postgres:// and postgresql+psycopg:// work too), "
+    "or libpq keywords such as 'host=db.example.org dbname=bot user=bot password=...'"
+)
+_PG_SCHEME = re.compile(r"(?i)^(postgres|postgresql|postgresql\+psycopg)://")
+_KEYWORD_START = re.compile(r"^[A-Za-z_]+\s*=")
+
+
 def database_target() -> str:
-    """``DATABASE_URL`` (PostgreSQL, e.g. Heroku) wins over ``BOT_DB`` (a SQLite file)."""
+    """``DATABASE_URL`` (PostgreSQL, e.g. Heroku) wins over ``BOT_DB`` (a SQLite file).
+
+    A ``DATABASE_URL`` is always PostgreSQL: a URL (``postgres://``, ``postgresql://``,
+    ``postgresql+psycopg://``) or a libpq keyword string (users paste both), returned as one
+    ``postgresql://`` URL. Anything else is a ``ConfigError`` naming the accepted forms, never a file name.
+    """
     url = env("DATABASE_URL")
     if url:
-        return url
+        return postgres_url(url)
     return env("BOT_DB", "state/aasr-bot.sqlite3") or "state/aasr-bot.sqlite3"
+
+
+def postgres_url(text: str) -> str:
+    """``DATABASE_URL`` as a ``postgresql://`` URL libpq accepts; a one-line ``ConfigError`` otherwise."""
+    from urllib.parse import quote, urlsplit
+
+    from psycopg import Error as PsycopgError
+    from psycopg.conninfo import conninfo_to_dict
+
+    raw = text.strip()
+    scheme = _PG_SCHEME.match(raw)
+    if scheme:
+        candidate = "postgresql://" + raw[scheme.end() :]
+        try:
+            parts = urlsplit(candidate)
+            parts.port  # noqa: B018 (parsing the port raises on a bad one)
+            conninfo_to_dict(candidate)
+        except (ValueError, PsycopgError):
+            raise ConfigError(
+                f"DATABASE_URL is not a valid PostgreSQL URL ({_scheme_only(raw)}...)",
+                hint=f"use {DATABASE_FORMS}",
+            ) from None
+        return candidate
+    if _KEYWORD_START.match(raw):
+        try:
+            params = conninfo_to_dict(raw)
+        except PsycopgError:
+            raise ConfigError(
+                "DATABASE_URL looks like libpq keywords but cannot be parsed (check quoting and '=' signs)",
+                hint=f"use {DATABASE_FORMS}",
+            ) from None
+        query = "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}" for k, v in params.items())
+        return "postgresql://?" + query
+    raise ConfigError(
+        f"DATABASE_URL is set but is not a PostgreSQL URL or libpq keyword string ({_scheme_only(raw)}...)",
+        hint=f"use {DATABASE_FORMS}; for a SQLite file set BOT_DB instead and unset DATABASE_URL",
+    )
+
+
+def database_password() -> str | None:
+    """The password in ``DATABASE_URL``, in whatever form it was given, so logs can scrub it; never raises."""
+    url = env("DATABASE_URL")
+    if not url:
+        return None
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        password = conninfo_to_dict(postgres_url(url)).get("password")
+    except Exception:  # a DATABASE_URL that doesn't parse is reported by the command that opens the ledger
+        return None
+    return str(password) if password else None
+
+
+def _scheme_only(text: str) -> str:
+    """What may be shown of a DATABASE_URL that didn't parse: its scheme, or its first keyword, never more."""
+    head = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://|[A-Za-z_]+\s*=", text)
+    return head.group(0) if head else "unrecognised text"
 
 
 def log_level() -> str:
@@ -221,6 +292,8 @@ class SettingsReader(FieldReader):
                 "template",
                 "hashtags",
                 "categories",
+                "allow_private_address",
+                "deadline_seconds",
             ],
             "feed settings",
         )
@@ -245,7 +318,18 @@ class SettingsReader(FieldReader):
             template=template,
             hashtags=tuple(self.hashtags(v.get("hashtags"))),
             categories=MappingProxyType(self.feed_categories(v.get("categories"))),
+            allow_private_address=self.boolean(
+                v.get("allow_private_address"), "allow_private_address", base.allow_private_address
+            ),
+            deadline_seconds=self.deadline(v.get("deadline_seconds"), base.deadline_seconds),
         )
+
+    def deadline(self, node: Node | None, default: float) -> float:
+        value = self.number(node, "deadline_seconds", default)
+        if node is not None and not 0 < value <= 600:
+            self.problem(node.where, "feed deadline_seconds must be more than 0 and at most 600")
+            return default
+        return value
 
     def feed_categories(self, node: Node | None) -> dict[str, CategoryRule]:
         """``feed.categories``: for stories in a WordPress category, a content warning and extra hashtags."""

@@ -126,6 +126,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+FEED_SEEDED_FLAG = "feed_seeded"
 
 
 def redact(target: str) -> str:
@@ -709,17 +710,44 @@ class Ledger:
         return bool(rows)
 
     def mark_feed_seen(self, guid: str, normalised_url: str, *, now: datetime) -> None:
+        self.mark_feed_seen_many([(guid, normalised_url)], now=now)
+
+    def mark_feed_seen_many(
+        self, entries: Sequence[tuple[str, str]], *, now: datetime, seeded: bool = False
+    ) -> None:
+        """Record (guid, normalised URL) pairs as seen in ONE transaction; ``seeded`` also records, in that same
+        transaction, that the first poll's seeding is done. A crash or a full disk half-way leaves nothing, so
+        the next poll seeds again instead of taking a half-seeded ledger for history and announcing the archive.
+        """
         with self._tx() as run:
-            for kind, value in (("guid", guid), ("url", normalised_url)):
-                if value:
-                    run(
-                        "INSERT INTO feed_seen (kind, value, seen_at) VALUES (?, ?, ?)"
-                        " ON CONFLICT (kind, value) DO NOTHING",
-                        (kind, value, self._db.ts(now)),
-                    )
+            for guid, normalised_url in entries:
+                for kind, value in (("guid", guid), ("url", normalised_url)):
+                    if value:
+                        run(
+                            "INSERT INTO feed_seen (kind, value, seen_at) VALUES (?, ?, ?)"
+                            " ON CONFLICT (kind, value) DO NOTHING",
+                            (kind, value, self._db.ts(now)),
+                        )
+            if seeded:
+                run(
+                    "INSERT INTO flags (name, value) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    (FEED_SEEDED_FLAG, "1"),
+                )
+
+    def feed_seeded(self) -> bool:
+        """True once a first poll's seeding committed: the first poll must not announce the whole back catalogue.
+
+        Ledgers written before the flag existed count as seeded once a poll finished (it saved the validators
+        last); seen marks alone prove nothing, since an interrupted first poll leaves some behind.
+        """
+        with self._tx(write=False) as run:
+            if run("SELECT 1 FROM flags WHERE name = ?", (FEED_SEEDED_FLAG,)):
+                return True
+            return bool(run("SELECT 1 FROM feed_validators LIMIT 1"))
 
     def feed_has_history(self) -> bool:
-        """False until a poll recorded an entry: the first poll must not announce the whole back catalogue."""
+        """Whether any entry was ever recorded as seen (``feed_seeded`` decides the first run)."""
         with self._tx(write=False) as run:
             return bool(run("SELECT 1 FROM feed_seen LIMIT 1"))
 

@@ -25,9 +25,11 @@ import pytest
 from PIL import Image as PILImage
 
 from bot.errors import AuthError, RateLimitError, RejectedError, TransientError
+from bot.fetch import Fetcher
 from bot.models import Image, Post, Receipt
 from bot.publishers.base import Publisher
 from bot.publishers.bluesky import BlueskyCredentials, BlueskyPublisher, record_key
+from tests.hostile_images import bomb_png
 from tests.pds_fixtures import LocalPds, listening_addresses, local_http, reply
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +69,9 @@ def publisher_factory(local_pds: LocalPds) -> Iterator[Callable[..., BlueskyPubl
     def make(sessions: Any = None, *, password: str | None = None) -> BlueskyPublisher:
         creds = BlueskyCredentials(local_pds.handle, password or local_pds.password, local_pds.url)
         store = sessions if sessions is not None else DictSessions()
-        publisher = BlueskyPublisher(creds, store, card_timeout=1.0, now=lambda: NOW)
+        # Cards come from pages on 127.0.0.1 here; the real bot fetches public addresses only (tests/test_ssrf.py).
+        cards = Fetcher(allow_private=True)
+        publisher = BlueskyPublisher(creds, store, http=cards, card_timeout=1.0, now=lambda: NOW)
         made.append(publisher)
         return publisher
 
@@ -184,6 +188,23 @@ def test_text_facets_langs_labels(bsky: BlueskyPublisher, local_pds: LocalPds) -
     ]
 
 
+def test_link_card_whose_image_is_a_decompression_bomb_goes_out_without_a_thumbnail(
+    bsky: BlueskyPublisher, local_pds: LocalPds, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 8, failure 4: any linked page's og:image could crash a pass with DecompressionBombError."""
+    page = b"""<html><head><meta property="og:title" content="A story">
+    <meta property="og:image" content="/bomb.png"></head></html>"""
+    routes = {
+        "/story/": lambda h: reply(h, 200, page, "text/html"),
+        "/bomb.png": lambda h: reply(h, 200, bomb_png(30_000, 30_000), "image/png"),
+    }
+    with local_http(routes) as base:
+        receipt = bsky.publish(make_post("A story worth reading", link=f"{base}/story/"))
+    external = value_of(local_pds, receipt)["embed"]["external"]
+    assert external["title"] == "A story" and "thumb" not in external
+    assert "megapixels" in caplog.text
+
+
 def test_link_card_with_downscaled_thumbnail(
     bsky: BlueskyPublisher,
     local_pds: LocalPds,
@@ -248,7 +269,7 @@ def test_images_win_over_card_with_alt_and_aspect_ratio(
     local_pds: LocalPds,
     tmp_path: Path,
 ) -> None:
-    big = noisy_png(tmp_path / "big.png", 3000)
+    big = noisy_png(tmp_path / "big.png", 2000)  # ~12 MB: under the 20 MB file cap, over Bluesky's 1 MB
     assert big.stat().st_size > 1_000_000
     small = tmp_path / "small.png"
     PILImage.new("RGB", (300, 200), (10, 120, 200)).save(small, "PNG")
@@ -258,7 +279,7 @@ def test_images_win_over_card_with_alt_and_aspect_ratio(
     assert embed["$type"] == "app.bsky.embed.images"
     first, second = embed["images"]
     assert first["alt"] == "Noise, for testing downscaling"
-    assert first["aspectRatio"]["width"] == first["aspectRatio"]["height"] < 3000
+    assert first["aspectRatio"]["width"] == first["aspectRatio"]["height"] < 2000
     assert first["image"]["size"] <= 1_000_000 and first["image"]["mimeType"] == "image/jpeg"
     assert second["alt"] == "A blue rectangle"
     assert (second["aspectRatio"]["width"], second["aspectRatio"]["height"]) == (300, 200)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image as PILImage
 
+from bot.fetch import Fetcher
 from bot.models import Image, Post
 from bot.publishers.bluesky import bluesky_facets
 from bot.publishers.dry_run import DryRunPublisher
@@ -91,12 +92,24 @@ def test_unattended_dry_run_never_fetches_the_card(tmp_path: Path, feed_server: 
     assert feed_server.requests == []
 
 
-def test_post_dry_run_fetches_and_shows_the_card(tmp_path: Path, feed_server: FeedServer) -> None:
-    page = (
-        b"<html><head><meta property='og:title' content='Sample letters'>"
-        b"<meta property='og:description' content='Letters you can send to your school.'></head></html>"
-    )
-    feed_server.set_reply("/letters/", Reply(body=page, headers={"Content-Type": "text/html"}))
+CARD_PAGE = (
+    b"<html><head><meta property='og:title' content='Sample letters'>"
+    b"<meta property='og:description' content='Letters you can send to your school.'></head></html>"
+)
+
+
+def test_dry_run_with_cards_fetches_and_shows_the_card(feed_server: FeedServer) -> None:
+    feed_server.set_reply("/letters/", Reply(body=CARD_PAGE, headers={"Content-Type": "text/html"}))
+    url = feed_server.base + "/letters/"
+    out = io.StringIO()
+    # The page is on 127.0.0.1, which the bot's own fetcher refuses (next test); this one is told to allow it.
+    publisher = DryRunPublisher("bluesky", out=out, fetch_cards=True, cards=Fetcher(allow_private=True))
+    publisher.publish(Post("k", "bluesky", f"Ask your school {url}", 30, 300, link=url))
+    assert "link card: 'Sample letters' / 'Letters you can send to your school.'" in out.getvalue()
+
+
+def test_post_dry_run_refuses_a_card_on_a_private_address(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.set_reply("/letters/", Reply(body=CARD_PAGE, headers={"Content-Type": "text/html"}))
     write_tree(tmp_path)
     result = bot(
         [
@@ -113,8 +126,10 @@ def test_post_dry_run_fetches_and_shows_the_card(tmp_path: Path, feed_server: Fe
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "link card: 'Sample letters' / 'Letters you can send to your school.'" in result.stdout
+    assert "the page could not be read" in result.stdout
+    assert "loopback address 127.0.0.1" in result.stderr
     assert "facet: link" in result.stdout
+    assert feed_server.requests == []  # refused before connecting
 
 
 def test_post_refuses_an_image_without_alt_text(tmp_path: Path) -> None:

@@ -38,7 +38,12 @@ def rss(items: list[tuple[str, str, str]]) -> bytes:
 
 
 def settings_with_feed(url: str, extra: str = "") -> str:
-    return SETTINGS.replace("feed:\n  url: null\n", f"feed:\n  url: {url}\n  max_per_poll: 2\n") + extra
+    return (
+        SETTINGS.replace(
+            "feed:\n  url: null\n", f"feed:\n  url: {url}\n  max_per_poll: 2\n  allow_private_address: true\n"
+        )
+        + extra
+    )
 
 
 def test_tick_posts_due_post_to_x_once_and_bluesky_runs_dry(

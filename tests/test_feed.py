@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -27,6 +26,7 @@ from bot.feed import (
     parse_feed,
     select_new,
 )
+from bot.fetch import Fetcher
 from bot.models import FeedItem
 from tests.feed_fixtures import FEEDS_DIR, FeedServer, Reply, chunks, feed_file
 
@@ -40,8 +40,8 @@ def server() -> Iterator[FeedServer]:
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with make_client(timeout=5.0) as made:
+def client() -> Iterator[Fetcher]:
+    with make_client(timeout=5.0, allow_private=True) as made:
         yield made
 
 
@@ -63,7 +63,7 @@ def rss(*entries: tuple[str, str, str | None]) -> bytes:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
-def test_fixture_feeds(case: Path, server: FeedServer, client: httpx.Client) -> None:
+def test_fixture_feeds(case: Path, server: FeedServer, client: Fetcher) -> None:
     spec = json.loads(case.read_text(encoding="utf-8"))
     server.set_feed(feed_file(spec["file"]), headers={"Content-Type": spec["content_type"]})
     if "error" in spec:
@@ -91,20 +91,18 @@ def test_fixture_feeds(case: Path, server: FeedServer, client: httpx.Client) -> 
             assert got.summary.startswith(want["summary_starts"]), got.summary
 
 
-def test_truncated_feed_whose_entries_have_no_links_is_an_error(
-    server: FeedServer, client: httpx.Client
-) -> None:
+def test_truncated_feed_whose_entries_have_no_links_is_an_error(server: FeedServer, client: Fetcher) -> None:
     server.set_feed(b"<rss version='2.0'><channel><item><title>broken")
     with pytest.raises(FeedError, match="malformed feed"):
         fetch_feed(server.url, client)
 
 
-def test_gzip_encoded_feed_is_decoded(server: FeedServer, client: httpx.Client) -> None:
+def test_gzip_encoded_feed_is_decoded(server: FeedServer, client: Fetcher) -> None:
     server.set_feed(gzip.compress(feed_file("wordpress.rss")), headers={"Content-Encoding": "gzip"})
     assert len(fetch_feed(server.url, client).items) == 3
 
 
-def test_corrupt_gzip_is_a_feed_error(server: FeedServer, client: httpx.Client) -> None:
+def test_corrupt_gzip_is_a_feed_error(server: FeedServer, client: Fetcher) -> None:
     server.set_feed(b"definitely not gzip", headers={"Content-Encoding": "gzip"})
     with pytest.raises(FeedError, match="DecodingError"):
         fetch_feed(server.url, client)
@@ -113,7 +111,7 @@ def test_corrupt_gzip_is_a_feed_error(server: FeedServer, client: httpx.Client) 
 # --- HTTP behaviour -------------------------------------------------------------------------------
 
 
-def test_sends_user_agent_and_accept(server: FeedServer, client: httpx.Client) -> None:
+def test_sends_user_agent_and_accept(server: FeedServer, client: Fetcher) -> None:
     server.set_feed(feed_file("wordpress.rss"))
     fetch_feed(server.url, client)
     headers = server.requests[0].headers
@@ -132,7 +130,7 @@ def test_sends_user_agent_and_accept(server: FeedServer, client: httpx.Client) -
     ],
 )
 def test_conditional_get_round_trip(
-    server: FeedServer, client: httpx.Client, validators: dict[str, str], request_header: str
+    server: FeedServer, client: Fetcher, validators: dict[str, str], request_header: str
 ) -> None:
     server.set_feed(feed_file("wordpress.rss"), headers=validators)
     first = fetch_feed(server.url, client)
@@ -154,13 +152,13 @@ def test_conditional_get_round_trip(
     assert (third.etag, third.last_modified) == (changed.get("ETag"), changed.get("Last-Modified"))
 
 
-def test_304_without_validators_keeps_the_ones_we_sent(server: FeedServer, client: httpx.Client) -> None:
+def test_304_without_validators_keeps_the_ones_we_sent(server: FeedServer, client: Fetcher) -> None:
     server.set_reply(server.FEED_PATH, Reply(status=304))
     result = fetch_feed(server.url, client, etag='"v1"', last_modified="Mon, 04 Mar 2024 10:00:00 GMT")
     assert result == FetchResult((), '"v1"', "Mon, 04 Mar 2024 10:00:00 GMT", not_modified=True)
 
 
-def test_unsendable_validators_are_not_sent(server: FeedServer, client: httpx.Client) -> None:
+def test_unsendable_validators_are_not_sent(server: FeedServer, client: Fetcher) -> None:
     server.set_feed(feed_file("wordpress.rss"))
     result = fetch_feed(server.url, client, etag='"caf\u00e9"', last_modified="Mon\r\nX-Evil: 1")
     assert len(result.items) == 3
@@ -171,9 +169,7 @@ def test_unsendable_validators_are_not_sent(server: FeedServer, client: httpx.Cl
 @pytest.mark.parametrize(
     ("status", "text"), [(500, "HTTP 500"), (503, "HTTP 503"), (404, "HTTP 404"), (429, "HTTP 429")]
 )
-def test_error_status_is_a_feed_error(
-    server: FeedServer, client: httpx.Client, status: int, text: str
-) -> None:
+def test_error_status_is_a_feed_error(server: FeedServer, client: Fetcher, status: int, text: str) -> None:
     server.set_feed(b"<html>oops</html>", headers={"Content-Type": "text/html"}, status=status)
     with pytest.raises(FeedError) as caught:
         fetch_feed(server.url, client)
@@ -184,7 +180,7 @@ def test_error_status_is_a_feed_error(
 def test_slow_server_times_out(server: FeedServer) -> None:
     server.set_reply(server.FEED_PATH, Reply(stall=True))
     with (
-        make_client(timeout=0.5) as quick,
+        make_client(timeout=0.5, allow_private=True) as quick,
         pytest.raises(FeedError, match="did not answer in time") as caught,
     ):
         fetch_feed(server.url, quick)
@@ -192,7 +188,7 @@ def test_slow_server_times_out(server: FeedServer) -> None:
 
 
 def test_redirect_is_followed_and_links_resolve_against_the_final_url(
-    server: FeedServer, client: httpx.Client
+    server: FeedServer, client: Fetcher
 ) -> None:
     server.set_reply("/old-feed", Reply(status=301, headers={"Location": "/feed/"}))
     server.set_feed(feed_file("links.rss"))
@@ -204,12 +200,15 @@ def test_redirect_is_followed_and_links_resolve_against_the_final_url(
 def test_redirect_loop_is_a_feed_error(server: FeedServer) -> None:
     server.set_reply("/a", Reply(status=302, headers={"Location": "/b"}))
     server.set_reply("/b", Reply(status=302, headers={"Location": "/a"}))
-    with make_client(max_redirects=4) as limited, pytest.raises(FeedError, match="redirect loop"):
+    with (
+        make_client(max_redirects=4, allow_private=True) as limited,
+        pytest.raises(FeedError, match="redirect loop"),
+    ):
         fetch_feed(server.base + "/a", limited)
     assert len(server.requests) == 5
 
 
-def test_huge_response_is_cut_off_without_reading_it_all(server: FeedServer, client: httpx.Client) -> None:
+def test_huge_response_is_cut_off_without_reading_it_all(server: FeedServer, client: Fetcher) -> None:
     fifty_mb = 50 * 1024 * 1024
     server.set_reply(
         server.FEED_PATH, Reply(body=chunks(fifty_mb), headers={"Content-Type": "application/rss+xml"})
@@ -222,20 +221,20 @@ def test_huge_response_is_cut_off_without_reading_it_all(server: FeedServer, cli
     assert server.bytes_sent[server.FEED_PATH] < fifty_mb // 4
 
 
-def test_declared_oversize_is_refused_before_reading(server: FeedServer, client: httpx.Client) -> None:
+def test_declared_oversize_is_refused_before_reading(server: FeedServer, client: Fetcher) -> None:
     server.set_feed(b"x" * 2_000_000)
     with pytest.raises(FeedError, match=r"too large \(2000000 bytes, limit 1000000\)"):
         fetch_feed(server.url, client, max_bytes=1_000_000)
 
 
-def test_download_deadline_stops_a_dripping_server(server: FeedServer, client: httpx.Client) -> None:
+def test_download_deadline_stops_a_dripping_server(server: FeedServer, client: Fetcher) -> None:
     ticks = iter(range(0, 10_000, 10))  # every look at the clock is 10 s later
     server.set_reply(server.FEED_PATH, Reply(body=chunks(1_000_000, size=1000)))
     with pytest.raises(FeedError, match="took too long"):
         fetch_feed(server.url, client, deadline=30.0, clock=lambda: float(next(ticks)))
 
 
-def test_connection_reset_is_a_feed_error(server: FeedServer, client: httpx.Client) -> None:
+def test_connection_reset_is_a_feed_error(server: FeedServer, client: Fetcher) -> None:
     server.set_reply(server.FEED_PATH, Reply(reset=True))
     with pytest.raises(
         FeedError, match=r"^(127\.0\.0\.1 broke off the connection|can't reach 127\.0\.0\.1)"
@@ -244,7 +243,7 @@ def test_connection_reset_is_a_feed_error(server: FeedServer, client: httpx.Clie
     assert re.search(r"(ReadError|RemoteProtocolError|ConnectError)", e.value.detail or "")
 
 
-def test_connection_refused_is_a_feed_error(client: httpx.Client) -> None:
+def test_connection_refused_is_a_feed_error(client: Fetcher) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -254,12 +253,12 @@ def test_connection_refused_is_a_feed_error(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("url", ["ftp://example.invalid/feed", "not a url", "http://[::1"])
-def test_unusable_url_is_a_feed_error(client: httpx.Client, url: str) -> None:
+def test_unusable_url_is_a_feed_error(client: Fetcher, url: str) -> None:
     with pytest.raises(FeedError):
         fetch_feed(url, client)
 
 
-def test_credentials_in_the_url_never_appear_in_errors(server: FeedServer, client: httpx.Client) -> None:
+def test_credentials_in_the_url_never_appear_in_errors(server: FeedServer, client: Fetcher) -> None:
     url = f"http://bot:s3cret-pass@127.0.0.1:{server.port}/nothing-here"
     with pytest.raises(FeedError) as caught:
         fetch_feed(url, client)
@@ -474,7 +473,7 @@ def test_two_new_entries_for_one_story_count_once() -> None:
 # --- end to end: server -> fetch -> select --------------------------------------------------------
 
 
-def test_poll_cycle_against_the_server(server: FeedServer, client: httpx.Client) -> None:
+def test_poll_cycle_against_the_server(server: FeedServer, client: Fetcher) -> None:
     ledger = Ledger()
     server.set_feed(feed_file("wordpress.rss"), headers={"ETag": '"one"'})
     first = fetch_feed(server.url, client)

@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 
-import httpx
 import pytest
 from PIL import Image as PILImage
 
+from bot.fetch import Fetcher
 from bot.linkcard import MAX_REDIRECTS, fetch_card
 from tests.pds_fixtures import local_http, reply
 
@@ -32,8 +32,8 @@ PAGE = b"""<!doctype html><html><head>
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client() as http:
+def client() -> Iterator[Fetcher]:
+    with Fetcher(allow_private=True) as http:
         yield http
 
 
@@ -51,7 +51,7 @@ def redirect(to: str):  # type: ignore[no-untyped-def]
     return handle
 
 
-def test_og_metadata_relative_image_and_redirect(client: httpx.Client) -> None:
+def test_og_metadata_relative_image_and_redirect(client: Fetcher) -> None:
     image = png(40, 20)
     routes = {
         "/go": redirect("/story/"),
@@ -68,7 +68,7 @@ def test_og_metadata_relative_image_and_redirect(client: httpx.Client) -> None:
     assert card.image_mime == "image/png"
 
 
-def test_twitter_and_title_fallbacks(client: httpx.Client) -> None:
+def test_twitter_and_title_fallbacks(client: Fetcher) -> None:
     twitter = b"""<html><head><meta name="twitter:title" content="From Twitter">
     <meta name="twitter:description" content="Tw desc">
     <meta name="twitter:image" content="pic.png"></head></html>"""
@@ -87,7 +87,7 @@ def test_twitter_and_title_fallbacks(client: httpx.Client) -> None:
     assert second.image is None
 
 
-def test_missing_image_still_gives_a_card(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+def test_missing_image_still_gives_a_card(client: Fetcher, caplog: pytest.LogCaptureFixture) -> None:
     with local_http({"/": html(PAGE)}) as base, caplog.at_level(logging.WARNING):
         card = fetch_card(f"{base}/", client)
     assert card is not None and card.title == "Stop restraint & seclusion"
@@ -95,18 +95,18 @@ def test_missing_image_still_gives_a_card(client: httpx.Client, caplog: pytest.L
     assert "without image" in caplog.text
 
 
-def test_404_gives_no_card(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+def test_404_gives_no_card(client: Fetcher, caplog: pytest.LogCaptureFixture) -> None:
     with local_http({"/gone": html(b"nope", status=404)}) as base, caplog.at_level(logging.WARNING):
         assert fetch_card(f"{base}/gone", client) is None
     assert "HTTP 404" in caplog.text
 
 
-def test_not_html_gives_no_card(client: httpx.Client) -> None:
+def test_not_html_gives_no_card(client: Fetcher) -> None:
     with local_http({"/file.png": lambda h: reply(h, 200, png(2, 2), "image/png")}) as base:
         assert fetch_card(f"{base}/file.png", client) is None
 
 
-def test_huge_page_gives_no_card(client: httpx.Client) -> None:
+def test_huge_page_gives_no_card(client: Fetcher) -> None:
     body = PAGE + b"<!--" + b"x" * 50_000 + b"-->"
 
     def chunked(h: BaseHTTPRequestHandler) -> None:
@@ -126,7 +126,7 @@ def test_huge_page_gives_no_card(client: httpx.Client) -> None:
         assert fetch_card(f"{base}/chunked", client, max_bytes=100_000) is not None
 
 
-def test_slow_page_times_out(client: httpx.Client) -> None:
+def test_slow_page_times_out(client: Fetcher) -> None:
     release = threading.Event()
 
     def stall(h: BaseHTTPRequestHandler) -> None:
@@ -140,7 +140,7 @@ def test_slow_page_times_out(client: httpx.Client) -> None:
             release.set()
 
 
-def test_redirect_loop_is_cut(client: httpx.Client) -> None:
+def test_redirect_loop_is_cut(client: Fetcher) -> None:
     hits: list[str] = []
 
     def loop(h: BaseHTTPRequestHandler) -> None:
@@ -152,7 +152,7 @@ def test_redirect_loop_is_cut(client: httpx.Client) -> None:
     assert len(hits) == MAX_REDIRECTS + 1
 
 
-def test_unreachable_and_bad_urls(client: httpx.Client) -> None:
+def test_unreachable_and_bad_urls(client: Fetcher) -> None:
     with local_http({}) as base:
         pass  # the server is gone: its port now refuses connections
     assert fetch_card(f"{base}/", client, timeout=2) is None

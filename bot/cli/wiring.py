@@ -154,7 +154,12 @@ def _wire(
     client = make_client()
 
     def fetch(url: str, etag: str | None, modified: str | None) -> Any:
-        return fetch_feed(url, client, etag=etag, last_modified=modified)
+        # Read at every poll: a reload (SIGHUP, changed files) may change them.
+        feed_settings = service.schedules.settings.feed
+        client.allow_private = feed_settings.allow_private_address
+        return fetch_feed(
+            url, client, etag=etag, last_modified=modified, deadline=feed_settings.deadline_seconds
+        )
 
     publishers = {c.network: c.publisher for c in choices}
     learn_server_options(choices, ledger)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from atproto_client import Client  # type: ignore[import-untyped]
     from atproto_client.client.session import Session, SessionEvent  # type: ignore[import-untyped]
 
+    from bot.fetch import Fetcher
     from bot.linkcard import LinkCard
     from bot.publishers.base import SessionStore
 else:
@@ -196,12 +197,13 @@ class BlueskyPublisher:
         creds: BlueskyCredentials,
         sessions: SessionStore,
         *,
-        http: httpx.Client | None = None,
+        http: Fetcher | None = None,
         timeout: float = 20.0,
         card_timeout: float = 10.0,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        """``http`` fetches link-card pages and images (the SDK keeps its own client for XRPC calls).
+        """``http`` fetches link-card pages and images, public addresses only unless a test passes a fetcher
+        that allows more (the SDK keeps its own client for XRPC calls).
 
         ``timeout`` applies to each XRPC request; ``card_timeout`` bounds fetching one link card in total;
         ``now`` stamps ``createdAt``.
@@ -211,10 +213,10 @@ class BlueskyPublisher:
         self._timeout = timeout
         self._card_timeout = card_timeout
         self._now = now or (lambda: datetime.now(UTC))
+        from bot.fetch import Fetcher
+
         self._own_http = http is None
-        self._http = http or httpx.Client(
-            timeout=timeout, headers={"User-Agent": "aasr-bot (+https://endseclusion.org)"}
-        )
+        self._http = http or Fetcher(timeout=timeout)
         self._client: Client | None = None
         self._logins = 0
         """Password logins so far (each is a rate-limited createSession)."""

@@ -13,9 +13,8 @@ import sys
 import threading
 from typing import TextIO
 
-import httpx
-
 from bot.errors import BotError
+from bot.fetch import Fetcher
 from bot.images import prepare_image
 from bot.models import Post, Receipt, Settings
 from bot.publishers import registry
@@ -32,11 +31,13 @@ class DryRunPublisher:
         fetch_cards: bool = False,
         settings: Settings | None = None,
         verbose: bool = False,
+        cards: Fetcher | None = None,
     ) -> None:
         """``fetch_cards``: really fetch link-card pages to show them (``post --dry-run``); off for unattended
         runs, which must work offline. ``verbose`` (``--verbose``): also the technical detail a programmer
         checks (the network's own lines such as UTF-8 bytes and rich-text facets, image sizes); by default a
-        rehearsal shows what a follower will see and whether it fits."""
+        rehearsal shows what a follower will see and whether it fits. ``cards`` is the fetcher for link cards
+        (public addresses only unless a test says otherwise)."""
         self.network = network
         self.spec = registry.get(network)
         self.rules = registry.text_rules(network, settings.network_options if settings else None)
@@ -44,6 +45,7 @@ class DryRunPublisher:
         self.out = out
         self.fetch_cards = fetch_cards
         self.verbose = verbose
+        self.cards = cards or Fetcher()
         self._lock = threading.Lock()
 
     def measure(self, text: str) -> int:
@@ -80,10 +82,9 @@ class DryRunPublisher:
             return f"{url} (its title, description and picture are read from the page when posting)"
         from bot.linkcard import fetch_card
 
-        with httpx.Client(headers={"User-Agent": "aasr-bot (+https://endseclusion.org)"}) as client:
-            card = fetch_card(url, client)
+        card = fetch_card(url, self.cards)
         if card is None:
-            return f"{url}: the page could not be read, so the post would go out without a card"
+            return f"{url}: the page could not be read (see the warning), so the post would go out without a card"
         image = f", image {len(card.image) // 1024} KB" if card.image else ", no image"
         return f"{card.title!r} / {card.description[:80]!r}{image}"
 
