@@ -109,10 +109,18 @@ def blocked_reason(address: str, *, allow_private: bool = False) -> str | None:
     return None
 
 
-def resolve(host: str, port: int) -> list[str]:
+Resolver = Callable[[str, int], list[tuple[Any, ...]]]
+"""``socket.getaddrinfo``'s shape: (host, port) -> [(family, type, proto, canonname, sockaddr), ...]."""
+
+
+def _getaddrinfo(host: str, port: int) -> list[tuple[Any, ...]]:
+    return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+
+def resolve(host: str, port: int, resolver: Resolver = _getaddrinfo) -> list[str]:
     """Every address ``host`` resolves to (literals, including decimal and octal IPv4 forms, resolve locally)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = resolver(host, port)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
     seen: list[str] = []
@@ -163,8 +171,13 @@ class _GuardedBackend(httpcore.NetworkBackend):
     """Resolves, checks and connects to the checked address; TLS still verifies the URL's host name."""
 
     def __init__(
-        self, deadline: float, allow_private: bool, allow_addresses: frozenset[tuple[str, int]]
+        self,
+        deadline: float,
+        allow_private: bool,
+        allow_addresses: frozenset[tuple[str, int]],
+        resolver: Resolver,
     ) -> None:
+        self._resolver = resolver
         self._inner = httpcore.SyncBackend()
         self._deadline = deadline
         self._allow_private = allow_private
@@ -178,7 +191,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = resolve(host, port)
+        addresses = resolve(host, port, self._resolver)
         for address in addresses:
             if (address, port) in self._allow_addresses:
                 continue
@@ -234,12 +247,15 @@ class Fetcher:
         *,
         allow_private: bool = False,
         allow_addresses: frozenset[tuple[str, int]] = frozenset(),
+        resolver: Resolver = _getaddrinfo,
         timeout: float = 15.0,
         max_redirects: int = 5,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.allow_private = allow_private
         self.allow_addresses = allow_addresses
+        self.resolver = resolver
+        """How host names become addresses (``socket.getaddrinfo``); tests inject DNS failures here."""
         self.timeout = timeout
         self.max_redirects = max_redirects
         self._headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -278,7 +294,7 @@ class Fetcher:
         soft_deadline = clock() + budget
         if self._ssl is None:
             self._ssl = httpx.create_ssl_context()
-        backend = _GuardedBackend(real_deadline, self.allow_private, self.allow_addresses)
+        backend = _GuardedBackend(real_deadline, self.allow_private, self.allow_addresses, self.resolver)
         transport = _GuardedTransport(self._ssl, backend)
         request_headers = {**self._headers, **(headers or {})}
         try:

@@ -25,8 +25,9 @@ DEADLINE = 0.5
 def test_feed_deadline_holds_against_a_drip(drip: str) -> None:
     """Issue 8, failure 3: one byte every 20 ms kept the feed download going far past its deadline."""
     with HostileServer(drip=drip) as server, make_client(timeout=5.0, allow_private=True) as client:
-        with pytest.raises(FeedError, match=r"timed out|took too long"):
+        with pytest.raises(FeedError, match="did not answer in time") as caught:
             fetch_feed(server.url, client, deadline=DEADLINE)
+        assert "timed out" in (caught.value.detail or "")
         assert server.client_left.wait(10), "the bot never hung up"
         assert not server.finished.is_set()
         assert server.sent < server.drip_for  # it stopped long before the drip ended
