@@ -178,6 +178,12 @@ def lint_hashtag(tag: str, *, offset: int = 0) -> Finding | None:
     return None
 
 
+def hashtag_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each hashtag, ``#`` included: the same rule the checks above use, so a page marks
+    exactly the tags they look at."""
+    return [m.span() for m in _HASHTAG.finditer(text)]
+
+
 def _hashtags(text: str) -> list[Finding]:
     found = (lint_hashtag(m.group(1), offset=m.start()) for m in _HASHTAG.finditer(text))
     return [f for f in found if f is not None]

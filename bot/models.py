@@ -223,3 +223,5 @@ class Settings:
     paused: bool = False
     blackout: tuple[date, ...] = ()
     langs: tuple[str, ...] = ("en",)
+    repository: str | None = None
+    """GitHub ``owner/name`` of the schedules' repository: the site links each file to GitHub's editor."""

@@ -95,22 +95,43 @@ def calendar_entries(schedules: Schedules, year: int) -> list[dict[str, Any]]:
     return out
 
 
-def calendar_ics(entries: list[dict[str, Any]], year: int) -> bytes:
-    """An RFC 5545 calendar of all-day events (DTEND is exclusive, hence +1 day)."""
+ROLLING_YEARS = (-1, 0, 1, 2)
+"""A rolling calendar covers last year, this year and the next two, so a subscription never runs dry at New
+Year and last year's days stay in place."""
+
+
+def rolling_years(year: int) -> list[int]:
+    return [year + offset for offset in ROLLING_YEARS if 1900 <= year + offset <= 9998]
+
+
+def rolling_entries(schedules: Schedules, year: int) -> list[dict[str, Any]]:
+    """``calendar_entries`` of every year of the rolling calendar around ``year``, in date order."""
+    out = [entry for y in rolling_years(year) for entry in calendar_entries(schedules, y)]
+    out.sort(key=lambda e: (e["start"], e["name"]))
+    return out
+
+
+def calendar_ics(entries: list[dict[str, Any]], year: int | None) -> bytes:
+    """An RFC 5545 calendar of all-day events (DTEND is exclusive, hence +1 day); ``year`` None: rolling.
+
+    UIDs are the observance id and start date, so a subscriber's client updates an event in place; DTSTAMP is
+    fixed per event (January 1 of its year), so rebuilding an unchanged calendar gives the same bytes.
+    """
     from icalendar import Calendar, Event
 
     cal = Calendar()
     cal.add("prodid", "-//Alliance Against Seclusion and Restraint//aasr-bot//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"AASR awareness calendar {year}")
+    cal.add("x-wr-calname", "AASR awareness calendar" + (f" {year}" if year is not None else ""))
     cal.add("x-wr-caldesc", "Awareness days observed by the Alliance Against Seclusion and Restraint")
     for entry in entries:
+        start = date.fromisoformat(entry["start"])
         event = Event()
         event.add("uid", f"{entry['id']}-{entry['start']}@endseclusion.org")
         event.add("summary", entry["name"])
-        event.add("dtstart", date.fromisoformat(entry["start"]))
+        event.add("dtstart", start)
         event.add("dtend", date.fromisoformat(entry["end"]) + timedelta(days=1))
-        event.add("dtstamp", _stamp(year))
+        event.add("dtstamp", _stamp(year if year is not None else start.year))
         event.add("description", f"{entry['when']}. Source: {entry['source']}")
         if entry["source"].startswith("http"):
             event.add("url", entry["source"])

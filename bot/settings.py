@@ -23,6 +23,8 @@ from bot.yamlsource import Node
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FEED_TEMPLATE_FIELDS = {"title", "link", "name", "year", "date"}
+REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}")
+"""A GitHub repository as ``owner/name``."""
 
 
 # ----------------------------------------------------------------------------------------------- environment
@@ -195,6 +197,7 @@ class SettingsReader(FieldReader):
             "paused",
             "blackout",
             "feed",
+            "repository",
             *registry.ids(),
         ]
         self.keys(node, allowed, "settings")
@@ -230,6 +233,16 @@ class SettingsReader(FieldReader):
                     blackout.append(day)
         feed = self.read_feed(v.get("feed"))
         network_options = {spec.id: self.network_options(spec, v.get(spec.id)) for spec in registry.specs()}
+        repository = self.text(v.get("repository"), "repository", required=False)
+        if repository is not None:
+            repository = repository.strip()
+            if not REPOSITORY.fullmatch(repository):
+                self.problem(
+                    v["repository"].where,
+                    f"repository {repository!r} is not a GitHub owner/name",
+                    "write it like endseclusion/aasr-bot (the site links each file to GitHub's editor)",
+                )
+                repository = None
         return Settings(
             timezone=tz,
             default_time=default_time,
@@ -241,6 +254,7 @@ class SettingsReader(FieldReader):
             blackout=tuple(blackout),
             langs=(language.strip(),),
             network_options=MappingProxyType(network_options),
+            repository=repository or None,
         )
 
     def network_options(self, spec: NetworkSpec, node: Node | None) -> Options:

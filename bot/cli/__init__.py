@@ -1,6 +1,6 @@
 """The command line (``aasr-bot COMMAND``, ``python -m bot``). Its layout says what each command may do:
 
-- ``readonly``: validate, upcoming, calendar, changes, status. They read the schedules (status also reads the
+- ``readonly``: validate, upcoming, calendar, changes, status, site. They read the schedules (status also reads the
   ledger) and never import a network SDK: importing atproto alone costs ~0.7 s and ~60 MB.
 - ``controls``: skip, pause. They change the ledger and send nothing.
 - ``publishing``: post, check, run, tick, retry, resume. They reach the networks, all through

@@ -14,7 +14,7 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 """Exit statuses of every command: done, invalid input or a failure, wrong usage."""
 
 
-READ_ONLY = ("validate", "upcoming", "calendar", "changes", "status")
+READ_ONLY = ("validate", "upcoming", "calendar", "changes", "status", "site")
 """Commands that read the schedules (and the ledger) and never import a network SDK: ``bot.cli.readonly``."""
 CONTROLS = ("skip", "pause")
 """Commands that change the ledger and send nothing: ``bot.cli.controls``."""
@@ -124,7 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Every observance's dates in a year, as text, JSON or an iCalendar (RFC 5545) file.",
     )
     schedules_args(p)
-    p.add_argument("--year", type=int, required=True, metavar="YYYY", help="the calendar year to list")
+    p.add_argument(
+        "--year", type=int, metavar="YYYY", help="the calendar year to list (with --rolling: the middle year)"
+    )
+    p.add_argument(
+        "--rolling",
+        action="store_true",
+        help="last year, this year (--year, default: the current year) and the next two: "
+        "a calendar to subscribe to that never runs out at New Year",
+    )
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print a JSON array")
     fmt.add_argument("--ics", action="store_true", help="print an iCalendar file to subscribe to")
@@ -144,6 +152,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)"
     )
+
+    p = sub.add_parser(
+        "site",
+        help="build the static website: coming posts, the calendar, calendar.ics and (with --status) status",
+        description="Write a static website into DIR: index.html (every post of the next N days, as each "
+        "enabled network will show it, with lengths, images and alt text, and warnings), calendar/YYYY.html "
+        "(the year's observances, month by month), calendar.ics (a rolling calendar to subscribe to) and, "
+        "with --status, status.html from the ledger. It sends nothing and reaches no network.",
+    )
+    schedules_args(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the site into")
+    p.add_argument(
+        "--from", dest="start", type=_iso_date, metavar="YYYY-MM-DD", help="first day (default: today)"
+    )
+    p.add_argument(
+        "--days", type=_positive, default=60, metavar="N", help="days of coming posts (default: 60)"
+    )
+    p.add_argument(
+        "--year",
+        type=int,
+        action="append",
+        metavar="YYYY",
+        help="a calendar page to build (repeatable; default: this year and next)",
+    )
+    p.add_argument("--status", action="store_true", help="also write status.html from the ledger")
 
     p = sub.add_parser(
         "post",

@@ -85,24 +85,83 @@ def upcoming(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def calendar(args: argparse.Namespace) -> int:
-    from bot.preview import calendar_entries, calendar_ics
+def _year_in_range(year: int) -> str | None:
+    if 1900 <= year <= 9998:
+        return None
+    return f"--year {year} is out of range: use a year between 1900 and 9998"
 
-    if not 1900 <= args.year <= 9998:
-        return usage("calendar", f"--year {args.year} is out of range: use a year between 1900 and 9998")
+
+def calendar(args: argparse.Namespace) -> int:
+    from bot.preview import calendar_entries, calendar_ics, rolling_entries, rolling_years
+
+    if args.year is None and not args.rolling:
+        return usage("calendar", "say which year: --year YYYY (or --rolling for last year to two years on)")
+    if args.year is not None and (problem := _year_in_range(args.year)):
+        return usage("calendar", problem)
     loaded = load(args, text_checks=False)
     report_problems(loaded)
-    entries = calendar_entries(loaded.schedules, args.year)
+    if args.rolling:
+        middle = args.year or today(loaded).year
+        entries = rolling_entries(loaded.schedules, middle)
+        years = rolling_years(middle)
+        label = f"{years[0]} to {years[-1]}"
+    else:
+        entries = calendar_entries(loaded.schedules, args.year)
+        label = str(args.year)
     if args.json:
         print_json(entries)
     elif args.ics:
-        sys.stdout.buffer.write(calendar_ics(entries, args.year))
+        sys.stdout.buffer.write(calendar_ics(entries, None if args.rolling else args.year))
         sys.stdout.flush()
     else:
         for e in entries:
             span = e["start"] if e["start"] == e["end"] else f"{e['start']} to {e['end']}"
             print(f"{span:<26} {e['name']}  ({e['file']})")
-        print(f"{len(entries)} observance(s) in {args.year}")
+        print(f"{len(entries)} observance(s) in {label}")
+    return EXIT_OK
+
+
+def site(args: argparse.Namespace) -> int:
+    """The static website (``bot.site``): read-only like the commands above; the ledger only with --status."""
+    from pathlib import Path
+
+    from bot.site import SiteOptions, build_site
+
+    years = tuple(dict.fromkeys(args.year or ()))
+    for year in years:
+        if problem := _year_in_range(year):
+            return usage("site", problem)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return usage("site", f"--out {args.out} is a file, not a folder")
+    loaded = load(args)
+    report_problems(loaded)
+    status_data = None
+    if args.status:
+        from bot.logs import setup_logging
+        from bot.service import PAUSED_FLAG
+        from bot.status import collect
+
+        setup_logging(quiet=True)
+        with open_ledger() as ledger:
+            paused = ledger.get_flag(PAUSED_FLAG) == "1"
+            status_data = collect(loaded.schedules, ledger, now(), paused_flag=paused)
+    settings = loaded.schedules.settings
+    options = SiteOptions(
+        first=args.start or today(loaded),
+        built_at=now(),
+        days=args.days,
+        years=years,
+        status=status_data,
+        repository=settings.repository,
+    )
+    built = build_site(loaded, out, options)
+    pages = [p for p in built.pages if p.endswith((".html", ".ics"))]
+    print(
+        f"site written to {out}: {len(pages)} page(s) ({', '.join(pages)}); {built.posts} coming post(s), "
+        f"{built.occurrences} observance date(s) on the calendar pages, {built.ics_events} event(s) in "
+        "calendar.ics"
+    )
     return EXIT_OK
 
 
@@ -156,4 +215,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "calendar": calendar,
     "changes": changes,
     "status": status,
+    "site": site,
 }

@@ -1,0 +1,156 @@
+"""Real headless Chromium (Debian's ``chromium`` package, driven by Playwright with no browser download) and
+axe-core (npm, pinned in tests/browser/package-lock.json), for the site's pages.
+
+Without the browser, Playwright or axe-core the browser tests skip with a message on a maintainer's machine;
+in CI (``CI=true``) they fail instead: a missing tool must never pass for a green run.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AXE = REPO / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = REPO / "build" / "test-artifacts" / "site"
+"""Screenshots of every page (git-ignored; CI uploads the folder)."""
+CHROMIUM_ARGS = [
+    # As root in a sandboxless container; and no background traffic: this machine's network is closed.
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def _missing(what: str) -> None:
+    message = f"{what} (bash .ci/run installs it)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests need {message}")
+    pytest.skip(f"browser tests need {message}")
+
+
+def chromium_path() -> str:
+    found = os.environ.get("BOT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        _missing("Debian's chromium package (apt-get install chromium)")
+    return str(found)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright for Python (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.is_file():
+        _missing("axe-core from npm (cd tests/browser && npm ci)")
+    return AXE.read_text(encoding="utf-8")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@dataclass
+class Served:
+    root: Path
+    url: str
+    requests: list[str]
+
+
+def serve(root: Path) -> Iterator[Served]:
+    """A real HTTP server on 127.0.0.1 for a folder, recording every path asked for."""
+    requests: list[str] = []
+
+    class Handler(_Quiet):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(root, f"http://127.0.0.1:{server.server_address[1]}/", requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# ------------------------------------------------------------------------------------------ a site to look at
+
+FIRST = "2026-12-03"
+"""The coming-posts window of the test sites starts here (December 3: the shipped schedules post that day)."""
+ALT = "A hand-drawn school with an open door and the words Every child safe at school."
+LONG_TEXT = "Too long on purpose. " * 16
+
+
+def schedules_with_extras(tmp: Path) -> Path:
+    """The shipped schedules plus what they lack today: an image with alt text, a post too long for the
+    networks, a voice warning, a span across New Year and the repository for edit links."""
+    from PIL import Image
+
+    root = tmp / "schedules"
+    shutil.copytree(REPO / "schedules", root)
+    settings = root / "settings.yaml"
+    settings.write_text(settings.read_text() + "repository: endseclusion/aasr-bot\n")
+    (tmp / "content" / "images").mkdir(parents=True)
+    Image.new("RGB", (600, 315), (11, 79, 138)).save(tmp / "content" / "images" / "open-door.png")
+    (root / "queue" / "site-test.yaml").write_text(
+        "posts:\n"
+        "  - id: site-test-image\n"
+        '    at: "2026-12-04 12:30"\n'
+        "    name: A post with an image\n"
+        "    text: Every child deserves a school that is safe. See endseclusion.org for what you can do.\n"
+        "    hashtags: [EndSeclusion]\n"
+        "    images:\n"
+        "      - file: images/open-door.png\n"
+        f"        alt: {ALT}\n"
+        "  - id: site-test-too-long\n"
+        '    at: "2026-12-05 09:15"\n'
+        "    name: A post that is too long\n"
+        f"    text: {LONG_TEXT.strip()}\n"
+        "  - id: site-test-warning\n"
+        '    at: "2026-12-05 11:00"\n'
+        "    name: A post with a hashtag warning\n"
+        "    text: We keep going.\n"
+        "    hashtags: [endseclusionnow]\n"
+    )
+    (root / "awareness" / "site-test-new-year.yaml").write_text(
+        "name: Site Test Winter Week\n"
+        "when: December 28 to January 3\n"
+        "source: https://endseclusion.org/\n"
+        "posts:\n"
+        "  - text: The Site Test Winter Week starts today.\n"
+        "    hashtags: [EndSeclusion]\n"
+    )
+    return root
