@@ -7,7 +7,13 @@ from collections.abc import Iterator
 import pytest
 import stamina
 
-pytest_plugins = ["tests.feed_fixtures", "tests.store_fixtures", "tests.x_fixtures", "tests.pds_fixtures"]
+pytest_plugins = [
+    "tests.feed_fixtures",
+    "tests.store_fixtures",
+    "tests.x_fixtures",
+    "tests.pds_fixtures",
+    "tests.browser_fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

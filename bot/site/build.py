@@ -175,7 +175,7 @@ class _Site:
         blackout = set(self.settings.blackout)
         days: dict[str, list[views.EntryView]] = {}
         for due in found:
-            entry = render_due(due, self.settings.networks)
+            entry = render_due(due, self.settings.networks, self.settings.network_options)
             at = due.at.astimezone(self.tz)
             view = views.entry_view(
                 entry,
@@ -244,10 +244,13 @@ class _Site:
     def status(self, data: Mapping[str, Any]) -> None:
         networks = []
         for network, info in data["networks"].items():
-            budget = info.get("budget") or data.get(network)
-            networks.append(
-                {"id": network, "label": views.network_label(network), "info": info, "budget": budget}
-            )
+            sent = info["sent"]
+            rows = {
+                **info,
+                "sent": [r for r in sent if not r["dry_run"]],
+                "rehearsed": [r for r in sent if r["dry_run"]],
+            }
+            networks.append({"id": network, "label": views.network_label(network), "info": rows})
         self.page("status.html", "status.html", title="Status", data=data, networks=networks)
 
     def stylesheet(self) -> None:

@@ -28,8 +28,10 @@ def anchor(prefix: str, key: str) -> str:
 
 
 def network_label(network: str) -> str:
-    """How a page names a network: its settings name, capitalised (``bluesky`` -> ``Bluesky``)."""
-    return network[:1].upper() + network[1:]
+    """How a page names a network: the display name its module declares in the registry."""
+    from bot.publishers import registry
+
+    return registry.get(network).name
 
 
 def local_when(at: datetime) -> str:

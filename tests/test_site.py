@@ -1,0 +1,227 @@
+"""`site`: the static pages built from the schedules through the bot's own planner and renderer, the rolling
+calendar.ics (also `calendar --rolling`), edit links, warnings beside their posts, the status page from a real
+SQLite ledger; it never imports a network SDK and never opens a connection."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from markupsafe import escape
+
+from bot.cli import main
+from bot.planner import day_window, due_between
+from bot.schedules import load_schedules
+from bot.site.views import anchor
+from bot.store import Ledger
+from tests.browser_fixtures import ALT, FIRST, schedules_with_extras
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def extras(tmp_path: Path) -> Path:
+    return schedules_with_extras(tmp_path)
+
+
+def build(out: Path, *argv: str) -> str:
+    assert main(["site", "--out", str(out), "--from", FIRST, *argv]) == 0
+    return (out / "index.html").read_text()
+
+
+def test_every_due_post_is_on_the_index_once(tmp_path: Path) -> None:
+    index = build(tmp_path / "site")
+    loaded = load_schedules(REPO / "schedules", REPO / "content")
+    tz = loaded.schedules.settings.timezone
+    first = date.fromisoformat(FIRST)
+    due = due_between(loaded.schedules, *day_window(first, first + timedelta(days=59), tz))
+    assert len(due) >= 5
+    for item in due:
+        assert index.count(f'id="{anchor("post", item.draft.key)}"') == 1, item.draft.key
+        assert escape(item.draft.name) in index
+    assert index.count('class="entry"') == len(due)
+    assert f"{len(due)} posts from Thursday, December 3, 2026 to Sunday, January 31, 2027" in index
+
+
+def test_pages_ics_and_stylesheet_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "site"
+    build(out, "--year", "2027")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "calendar.ics",
+        "calendar/2027.html",
+        "index.html",
+        "style.css",
+    ]
+    said = capsys.readouterr().out
+    assert f"site written to {out}" in said
+    for page in ("index.html", "calendar/2027.html"):
+        text = (out / page).read_text()
+        assert '<html lang="en">' in text
+        assert "<script" not in text and "@import" not in text
+        assert 'src="http' not in text and "url(" not in text  # nothing is loaded from elsewhere
+        assert 'rel="stylesheet" href="' + ("../" if "/" in page else "") + 'style.css"' in text
+
+
+def test_calendar_ics_is_rolling_with_stable_uids(tmp_path: Path) -> None:
+    build(tmp_path / "a")
+    build(tmp_path / "b")
+    first = (tmp_path / "a" / "calendar.ics").read_bytes()
+    assert first == (tmp_path / "b" / "calendar.ics").read_bytes()  # rebuilt unchanged: same bytes
+    events = Calendar.from_ical(first).walk("VEVENT")
+    years = {e.decoded("dtstart").year for e in events}
+    assert {2025, 2026, 2027, 2028} <= years, years
+    uids = [str(e["uid"]) for e in events]
+    assert len(uids) == len(set(uids))
+    assert "international-day-of-persons-with-disabilities-2027-12-03@endseclusion.org" in uids
+
+
+def test_calendar_rolling_option_matches_the_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build(tmp_path / "site")
+    capsys.readouterr()
+    assert main(["calendar", "--rolling", "--year", "2026", "--ics"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.encode() == (tmp_path / "site" / "calendar.ics").read_bytes()
+    assert main(["calendar", "--rolling", "--year", "2026", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert {e["start"][:4] for e in entries} >= {"2025", "2026", "2027", "2028"}
+
+
+def test_spans_across_new_year_appear_in_both_years(tmp_path: Path, extras: Path) -> None:
+    out = tmp_path / "site"
+    build(out, "--schedules", str(extras), "--year", "2026", "--year", "2027")
+    dec = (out / "calendar" / "2026.html").read_text()
+    jan = (out / "calendar" / "2027.html").read_text()
+    words = "Monday, December 28, 2026 to Sunday, January 3, 2027 (7 days)"
+    assert words in dec and words in jan
+    # Its post is in the coming-posts window, so the calendar links to it there.
+    key = "awareness/site-test-new-year/2026/1"
+    assert f'href="../index.html#{anchor("post", key)}"' in dec
+
+
+def test_images_alt_text_warnings_problems_and_edit_links(tmp_path: Path, extras: Path) -> None:
+    out = tmp_path / "site"
+    index = build(out, "--schedules", str(extras))
+    assert (out / "images" / "open-door.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f'<img src="images/open-door.png" alt="{escape(ALT)}">' in index
+    assert f"<strong>Alt text of open-door.png:</strong> {escape(ALT)}" in index
+    # The lowercase hashtag's warning sits beside its own post, not beside the other posts of its file.
+    warning = "hashtag #endseclusionnow is all lowercase"
+    post = index.split(f'id="{anchor("post", "queue/site-test-warning")}"', 1)[1].split("</article>", 1)[0]
+    assert warning in post
+    image_post = index.split(f'id="{anchor("post", "queue/site-test-image")}"', 1)[1].split("</article>")[0]
+    assert warning not in image_post
+    # The post too long for the networks is listed as a problem, and says so beside itself.
+    assert "Problems in the schedules" in index
+    long_post = index.split(f'id="{anchor("post", "queue/site-test-too-long")}"', 1)[1].split("</article>")[0]
+    assert "text is too long for" in long_post and "<strong>too long</strong>" in long_post
+    assert (
+        'href="https://github.com/endseclusion/aasr-bot/edit/main/schedules/queue/site-test.yaml"' in index
+    )
+
+
+def test_a_wrong_repository_setting_is_a_problem(tmp_path: Path, extras: Path) -> None:
+    settings = extras / "settings.yaml"
+    settings.write_text(settings.read_text().replace("endseclusion/aasr-bot", "not a repo"))
+    loaded = load_schedules(extras, extras.parent / "content")
+    assert any("repository 'not a repo' is not a GitHub owner/name" in p.message for p in loaded.errors())
+
+
+def test_status_page_from_a_real_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "ledger.sqlite3"
+    now = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
+    loaded = load_schedules(REPO / "schedules", REPO / "content")
+    networks = loaded.schedules.settings.networks
+    with Ledger.open(db) as ledger:
+        for network in networks:
+            for key, name in (("queue/sent-one", "A sent post"), ("queue/failed-one", "A failed post")):
+                ledger.ensure(
+                    key, network, dry_run=False, source="queue", name=name, due_at=now, payload="{}", now=now
+                )
+            ledger.mark_sent(
+                "queue/sent-one",
+                network,
+                dry_run=False,
+                remote_id="1",
+                url=f"https://example.org/{network}/1",
+                cost=0.0,
+                now=now,
+            )
+            ledger.mark_failed(
+                "queue/failed-one", network, dry_run=False, error="the network said no", retry_at=None, now=now
+            )
+    monkeypatch.setenv("BOT_DB", str(db))
+    monkeypatch.setenv("BOT_NOW", "2026-12-03T12:00:00-05:00")
+    out = tmp_path / "site"
+    build(out, "--status")
+    page = (out / "status.html").read_text()
+    for network in networks:
+        assert f'href="https://example.org/{network}/1"' in page
+        assert f"python -m bot retry queue/failed-one --network {network}" in page
+    assert "the network said no" in page
+    assert 'href="status.html"' in (out / "index.html").read_text()
+
+
+def test_status_page_only_with_the_option(tmp_path: Path) -> None:
+    build(tmp_path / "site")
+    assert not (tmp_path / "site" / "status.html").exists()
+    assert "status.html" not in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_site_never_opens_a_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the site tried to connect: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    build(tmp_path / "site", "--days", "400")
+
+
+def test_site_does_not_import_network_sdks(tmp_path: Path) -> None:
+    code = (
+        "import json, sys\nfrom bot.cli import main\ncode = main(sys.argv[1:])\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'tweepy', 'atproto', 'atproto_client',"
+        " 'mastodon', 'requests'})\nprint(json.dumps({'code': code, 'heavy': heavy}), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "site", "--out", str(tmp_path / "site"), "--from", FIRST],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == {"code": 0, "heavy": []}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["site"],
+        ["site", "--out", "OUT", "--days", "0"],
+        ["site", "--out", "OUT", "--year", "1800"],
+        ["site", "--out", "OUT", "--from", "2026-02-30"],
+        ["calendar", "--rolling", "--year", "99999"],
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, argv: list[str]) -> None:
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    assert code == 2
+
+
+def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    assert main(["site", "--out", str(target)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

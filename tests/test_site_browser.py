@@ -1,0 +1,148 @@
+"""The built site in real headless Chromium (Debian's package, through Playwright): axe-core finds no WCAG 2.2
+A/AA violation on any page at 360 px or 1280 px; nothing scrolls sideways on a phone; every post of the window
+is there with its text and time; the keyboard reaches every link in document order with a visible focus; the
+pages ask for nothing but their own files. Screenshots of each page are saved in build/test-artifacts/site/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.planner import day_window, due_between
+from bot.preview import render_due
+from bot.schedules import load_schedules
+from bot.site.views import anchor
+from tests.browser_fixtures import ARTIFACTS, FIRST, WCAG_TAGS, Served, schedules_with_extras, serve
+
+PAGES = ["index.html", "calendar/2026.html", "calendar/2027.html", "status.html"]
+WIDTHS = [360, 1280]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    tmp = tmp_path_factory.mktemp("browser-site")
+    schedules = schedules_with_extras(tmp)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("BOT_DB", str(tmp / "ledger.sqlite3"))  # an empty ledger: the status page's empty states
+    patch.setenv("BOT_NOW", "2026-12-03T09:00:00-05:00")
+    try:
+        out = tmp / "site"
+        argv = ["site", "--out", str(out), "--from", FIRST, "--schedules", str(schedules), "--status"]
+        assert main(argv) == 0
+    finally:
+        patch.undo()
+    yield from serve(out)
+
+
+@pytest.fixture
+def page(browser: Any, site: Served, request: pytest.FixtureRequest) -> Iterator[Any]:
+    width = getattr(request, "param", 1280)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    asked: list[str] = []
+    tab.on("request", lambda r: asked.append(r.url))
+    tab.asked = asked
+    yield tab
+    context.close()
+    outside = [u for u in asked if not u.startswith(site.url)]
+    assert outside == [], f"the page asked for something outside the site: {outside}"
+
+
+def open_page(tab: Any, site: Served, name: str) -> None:
+    response = tab.goto(site.url + name)
+    assert response is not None and response.status == 200, name
+
+
+@pytest.mark.parametrize("page", WIDTHS, indirect=True)
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_wcag_violation(page: Any, site: Served, axe_source: str, name: str) -> None:
+    open_page(page, site, name)
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+        for v in result["violations"]
+    ]
+    assert violations == []
+    assert len(result["passes"]) >= 10  # axe really ran its rules on the page
+    width = page.viewport_size["width"]
+    shot = ARTIFACTS / f"{name.replace('/', '-').removesuffix('.html')}-{width}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("page", [360], indirect=True)
+@pytest.mark.parametrize("name", PAGES)
+def test_no_sideways_scrolling_on_a_phone(page: Any, site: Served, name: str) -> None:
+    open_page(page, site, name)
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+        " Math.max(...[...document.querySelectorAll('body *')].map(e => e.getBoundingClientRect().right))]"
+    )
+    scroll, client, rightmost = widths
+    assert scroll <= client == 360, widths
+    assert rightmost <= 360.5, widths
+
+
+@pytest.mark.parametrize("page", WIDTHS, indirect=True)
+def test_every_post_of_the_window_is_there_with_its_text_and_time(page: Any, site: Served) -> None:
+    schedules = site.root.parent / "schedules"
+    loaded = load_schedules(schedules, schedules.parent / "content")
+    settings = loaded.schedules.settings
+    first = date.fromisoformat(FIRST)
+    due = due_between(loaded.schedules, *day_window(first, first + timedelta(days=59), settings.timezone))
+    open_page(page, site, "index.html")
+    assert page.locator("article.entry").count() == len(due)
+    for item in due:
+        entry = render_due(item, settings.networks, settings.network_options)
+        article = page.locator(f"#{anchor('post', item.draft.key)}")
+        when = article.locator("time").first
+        assert when.get_attribute("datetime") == item.at.isoformat(timespec="minutes")
+        local = item.at.astimezone(settings.timezone)
+        assert f"{local:%H:%M}" in when.inner_text()
+        for network, post in entry["posts"].items():
+            text = article.locator(f"section[aria-labelledby='{anchor('post', item.draft.key)}-{network}'] .text")
+            assert text.inner_text() == post["text"], (item.draft.key, network)
+
+
+@pytest.mark.parametrize("name", ["index.html", "calendar/2026.html", "status.html"])
+def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(page: Any, site: Served, name: str) -> None:
+    open_page(page, site, name)
+    expected = page.evaluate(
+        "() => [...document.querySelectorAll('a[href], button, input, [tabindex]:not([tabindex=\"-1\"])')]"
+        ".filter(e => e.getClientRects().length).map(e => e.outerHTML.slice(0, 120))"
+    )
+    assert len(expected) >= 5
+    seen = []
+    for _ in expected:
+        page.keyboard.press("Tab")
+        focus = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " const r = e.getBoundingClientRect();"
+            " return {html: e.outerHTML.slice(0, 120), style: s.outlineStyle, width: parseFloat(s.outlineWidth),"
+            " visible: r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth}; }"
+        )
+        assert focus["style"] != "none" and focus["width"] >= 2, focus
+        assert focus["visible"], focus
+        seen.append(focus["html"])
+    assert seen == expected
+    assert "Skip to the content" in seen[0]
+    shot = ARTIFACTS / f"focus-{name.replace('/', '-').removesuffix('.html')}.png"
+    page.keyboard.press("Shift+Tab")
+    page.screenshot(path=str(shot))
+
+
+def test_skip_link_moves_focus_to_the_content(page: Any, site: Served) -> None:
+    open_page(page, site, "index.html")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    assert Path(page.url).name == "index.html#main"
