@@ -144,6 +144,13 @@ def schedules_with_extras(tmp: Path) -> Path:
         "    name: A post with a hashtag warning\n"
         "    text: We keep going.\n"
         "    hashtags: [endseclusionnow]\n"
+        "  - id: site-test-content-warning\n"
+        '    at: "2026-12-06 10:00"\n'
+        "    name: A post with a content warning in Spanish\n"
+        "    content_warning: restraint\n"
+        "    language: es\n"
+        "    text: Ningún niño debe ser inmovilizado en la escuela.\n"
+        "    hashtags: [EndSeclusion]\n"
     )
     (root / "awareness" / "site-test-new-year.yaml").write_text(
         "name: Site Test Winter Week\n"

@@ -225,3 +225,11 @@ def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Capt
     target.write_text("x")
     assert main(["site", "--out", str(target)]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_content_warning_and_a_posts_own_language(tmp_path: Path, extras: Path) -> None:
+    index = build(tmp_path / "site", "--schedules", str(extras))
+    post = index.split(f'id="{anchor("post", "queue/site-test-content-warning")}"', 1)[1].split("</article>")[0]
+    # Networks without a warning field of their own get it as the first line, as they will show it.
+    assert post.count('<p class="text" lang="es">CW: restraint\nNingún niño') == post.count('class="post"') >= 1
+    assert '<p class="text" lang=' not in index.split(f'id="{anchor("post", "queue/site-test-image")}"')[1][:2000]

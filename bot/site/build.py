@@ -90,6 +90,10 @@ def _post_starts(loaded: Loaded) -> dict[str, tuple[str, int]]:
     return out
 
 
+def _own_language(langs: Sequence[str], page: str) -> str:
+    return langs[0] if langs and langs[0] != page else ""
+
+
 def _lines_by_file(starts: Mapping[str, tuple[str, int]]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for file, line in starts.values():
@@ -129,11 +133,15 @@ class _Site:
             path.write_text(text, encoding="utf-8")
         self.written.append(name)
 
+    @property
+    def lang(self) -> str:
+        return self.settings.langs[0] if self.settings.langs else "en"
+
     def page(self, template: str, name: str, **values: Any) -> None:
         depth = name.count("/")
         html = self.env.get_template(template).render(
             root="../" * depth,
-            lang=self.settings.langs[0] if self.settings.langs else "en",
+            lang=self.lang,
             years=self.years,
             has_status=self.options.status is not None,
             built=views.local_when(self.options.built_at.astimezone(self.tz)),
@@ -184,6 +192,7 @@ class _Site:
                 edit=self.edit(entry["file"]),
                 warnings=self.problems.near(entry["file"], self.start_line(entry["key"])),
                 blackout=at.date() in blackout,
+                lang=_own_language(due.draft.langs, self.lang),
             )
             days.setdefault(view.day, []).append(view)
         self.page(

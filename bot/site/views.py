@@ -114,6 +114,9 @@ class PostView:
     limit: int
     fits: bool
     meter_id: str
+    content_warning: str | None = None
+    """The warning the network shows in front of the text (its own field); None where it has none, or where
+    the warning is the text's first line instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,8 @@ class EntryView:
     posts: tuple[PostView, ...]
     warnings: tuple[str, ...]
     blackout: bool
+    lang: str = ""
+    """The post's own language, where it differs from the page's (screen readers switch voice)."""
 
 
 def repo_path(display: str, root: Path) -> str:
@@ -188,6 +193,7 @@ def entry_view(
     edit: str | None,
     warnings: Sequence[str],
     blackout: bool,
+    lang: str = "",
 ) -> EntryView:
     """``entry`` is one ``render_due`` result; ``at`` its instant in the schedules' time zone."""
     key = entry["key"]
@@ -210,6 +216,7 @@ def entry_view(
                 limit=post["limit"],
                 fits=fits,
                 meter_id=f"{post_anchor}-{network}-length",
+                content_warning=post.get("content_warning"),
             )
         )
     return EntryView(
@@ -227,4 +234,5 @@ def entry_view(
         posts=tuple(posts),
         warnings=tuple(own_warnings),
         blackout=blackout,
+        lang=lang,
     )
