@@ -69,6 +69,8 @@ def main() -> int:
         now = datetime(2026, 12, 3, 10, 0, 30, tzinfo=ZoneInfo("America/New_York"))
         killed = finished = 0
         for _ in range(args.kills):
+            stamp = now.timestamp()
+            x.post_clock = lambda stamp=stamp: stamp  # X dates posts in the bot's pretended time
             proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "tick"],
                 env=env_for(root, x, pds, now),

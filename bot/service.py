@@ -1,4 +1,4 @@
-"""One pass of the bot: plan -> compose -> record in the ledger -> claim -> publish -> record the outcome.
+"""One pass of the bot: plan -> compose -> record in the ledger -> deliver each due row (``bot.deliver``).
 
 Both ``tick`` and every job of the long-running scheduler call ``Service.run_pass(now)``; nothing here reads the
 clock or the environment, so tests drive it with any ``now``.
@@ -7,9 +7,8 @@ Rules a maintainer can rely on (see README "What the bot guarantees"):
 
 * Every due post gets one ledger row per network before anything is sent; a post is never dropped without a
   row that says why (sent, failed with the reason, or skipped with the reason).
-* A row is claimed before sending and the receipt recorded after; a row left in ``sending`` by a crash is first
-  looked up on the network (``Publisher.recover``) and only re-sent if it isn't there. X refuses a duplicate,
-  which the ledger takes as confirmation.
+* Each row is sent through the one delivery path (``Deliverer.send``: claim, recover after a crash, publish,
+  record; duplicates told honestly); the pass decides only which rows are due and which must wait.
 * A post that comes due more than ``grace_hours`` late (the bot was down, or a network kept failing) is skipped
   with a reason, never posted days late. Posts held by a pause wait for ``resume``.
 * Networks run side by side in threads: one network failing or rate-limited never delays the other.
@@ -23,15 +22,19 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
-from pathlib import Path
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-import stamina
-
 from bot.compose import TemplateError, compose, render
-from bot.errors import BotError, DuplicateError, FeedError, PublishError, RateLimitError, TransientError
-from bot.models import Image, Post, Receipt
+from bot.deliver import (
+    LEASE,
+    OUTCOME_STATUSES,
+    Deliverer,
+    Outcome,
+    payload_to_post,
+    post_to_payload,
+)
+from bot.errors import FeedError
 from bot.planner import due_between, feed_draft
 from bot.publishers import registry
 from bot.publishers.base import Publisher
@@ -43,23 +46,8 @@ log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=3)
 """How far back a pass looks for due posts that have no ledger row yet (the bot was down)."""
-LEASE = timedelta(minutes=10)
-BACKOFF_FIRST = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=1)
 PAUSED_FLAG = "paused"
-
-
-OUTCOME_STATUSES = ("sent", "retrying", "failed", "skipped", "waiting", "held")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    key: str
-    network: str
-    status: str
-    """sent | failed | retrying | skipped | waiting | held"""
-    detail: str = ""
-    url: str | None = None
+__all__ = ["OUTCOME_STATUSES", "Outcome", "PassReport", "Service", "payload_to_post", "post_to_payload"]
 
 
 @dataclass(slots=True)
@@ -85,39 +73,6 @@ class PassReport:
             said.insert(counts["sent"] > 0, f"rehearsed {rehearsed} (dry run: nothing posted)")
         planned = f"{self.recorded} new post{'' if self.recorded == 1 else 's'} planned"
         return f"{planned}; {self.feed or 'feed: not polled'}; {', '.join(said) or 'nothing to send'}"
-
-
-def post_to_payload(post: Post) -> str:
-    return json.dumps(
-        {
-            "text": post.text,
-            "length": post.length,
-            "limit": post.limit,
-            "link": post.link,
-            "images": [{"path": str(i.path), "alt": i.alt} for i in post.images],
-            "langs": list(post.langs),
-            "labels": list(post.labels),
-            "content_warning": post.content_warning,
-        },
-        ensure_ascii=False,
-    )
-
-
-def payload_to_post(row: Delivery) -> Post:
-    data: dict[str, Any] = json.loads(row.payload)
-    return Post(
-        key=row.key,
-        network=row.network,
-        text=data["text"],
-        length=data["length"],
-        limit=data["limit"],
-        link=data.get("link"),
-        images=tuple(Image(Path(i["path"]), i["alt"]) for i in data.get("images", [])),
-        langs=tuple(data.get("langs", ["en"])),
-        labels=tuple(data.get("labels", [])),
-        due_at=row.due_at,
-        content_warning=data.get("content_warning"),
-    )
 
 
 def _payload_text(payload: str) -> str:
@@ -149,6 +104,8 @@ class Service:
         self.fetch_feed = fetch_feed
         self.lease = lease
         self.rng = rng or random.Random()
+        self.deliverer = Deliverer(ledger, owner=owner, rules=self.rules, lease=lease, rng=self.rng)
+        """The one delivery path every send of this service goes through."""
         self._feed_problem: str | None = None
         """The feed problem last warned about: a daemon says it once, not at every poll."""
 
@@ -361,7 +318,7 @@ class Service:
                     log.info("waiting %s on %s: %s", row.key, network, wait)
                     outcomes.append(Outcome(row.key, network, "waiting", wait))
                     continue
-            outcome = self._deliver(publisher, row, now, too_late)
+            outcome = self.deliverer.send(publisher, row.key, now, too_late=too_late)
             outcomes.append(outcome)
             if outcome.status == "retrying" and outcome.detail.startswith("rate limited"):
                 break  # the rest would hit the same limit; they stay pending for the next pass
@@ -373,124 +330,6 @@ class Service:
         )
         log.warning("skipped %s on %s: %s", row.key, publisher.network, reason)
         return Outcome(row.key, publisher.network, "skipped", reason)
-
-    def _deliver(self, publisher: Publisher, row: Delivery, now: datetime, too_late: str | None) -> Outcome:
-        network = publisher.network
-        claimed = self.ledger.claim(
-            row.key, network, dry_run=publisher.dry_run, owner=self.owner, now=now, lease=self.lease
-        )
-        if claimed is None:
-            return Outcome(row.key, network, "waiting", "claimed by another process")
-        try:
-            post = payload_to_post(claimed)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            # A row written by another version, or edited by hand: say so on the row instead of leaving it in
-            # `sending` and crashing every pass that claims it.
-            error = f"the ledger row cannot be decoded ({type(exc).__name__}: {str(exc)[:200]}); `skip` it"
-            self.ledger.mark_failed(
-                row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now
-            )
-            log.error("failed %s on %s: %s", row.key, network, error)
-            return Outcome(row.key, network, "failed", error)
-        rules = self.rules(network)
-        if not rules.fits(post.text, post.content_warning):
-            size = f", or over {rules.max_bytes} bytes" if rules.max_bytes else ""
-            error = (
-                f"text is too long for {network} ({post.length}/{post.limit}{size}); "
-                "fix the schedule file, then `retry`"
-            )
-            self.ledger.mark_failed(
-                row.key, network, dry_run=publisher.dry_run, error=error, retry_at=None, now=now
-            )
-            log.error("failed %s on %s: %s", row.key, network, error)
-            return Outcome(row.key, network, "failed", error)
-        try:
-            receipt = self._recover(publisher, post) if claimed.recovering else None
-            if receipt is not None:
-                log.info(
-                    "recovered %s on %s: it was already posted before a crash (%s)",
-                    row.key,
-                    network,
-                    receipt.url,
-                )
-            elif too_late is not None:
-                return self._skip(publisher, claimed, too_late, now)
-            else:
-                receipt = self._publish(publisher, post)
-        except DuplicateError as exc:
-            # The network already has this exact text: an earlier attempt got through.
-            self.ledger.mark_sent(
-                row.key,
-                network,
-                dry_run=publisher.dry_run,
-                remote_id="duplicate",
-                url=None,
-                cost=0.0,
-                now=now,
-            )
-            log.warning(
-                "confirmed %s on %s: the network refused a duplicate (%s)", row.key, network, exc.message
-            )
-            return Outcome(row.key, network, "sent", "already posted (duplicate refused)")
-        except PublishError as exc:
-            return self._failed(publisher, claimed, exc, now)
-        except BotError as exc:
-            self.ledger.mark_failed(
-                row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None, now=now
-            )
-            log.error("failed %s on %s: %s", row.key, network, exc)
-            return Outcome(row.key, network, "failed", str(exc))
-        self.ledger.mark_sent(
-            row.key,
-            network,
-            dry_run=publisher.dry_run,
-            remote_id=receipt.remote_id,
-            url=receipt.url,
-            cost=receipt.cost,
-            now=now,
-        )
-        verb = "dry-run" if publisher.dry_run else "sent"
-        log.info("%s %s on %s: %s", verb, row.key, network, receipt.url or "(nothing sent)")
-        return Outcome(row.key, network, "sent", verb, receipt.url)
-
-    @staticmethod
-    def _publish(publisher: Publisher, post: Post) -> Receipt:
-        # A quick in-pass retry for blips (a dropped connection, a 502). Safe: a retry of a post that did get
-        # through conflicts (Bluesky's record key) or is refused as a duplicate (X), never posted twice.
-        for attempt in stamina.retry_context(on=TransientError, attempts=3, timeout=30.0, wait_initial=0.5):
-            with attempt:
-                return publisher.publish(post)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    def _recover(publisher: Publisher, post: Post) -> Receipt | None:
-        return publisher.recover(post)
-
-    def _failed(self, publisher: Publisher, row: Delivery, exc: PublishError, now: datetime) -> Outcome:
-        network = publisher.network
-        if exc.retryable:
-            delay = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** max(0, row.attempts - 1)))
-            retry_at = now + delay * self.rng.uniform(0.5, 1.5)
-            if isinstance(exc, RateLimitError) and exc.reset_at is not None:
-                retry_at = max(retry_at, exc.reset_at.astimezone(UTC))
-            self.ledger.mark_failed(
-                row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=retry_at, now=now
-            )
-            label = "rate limited" if isinstance(exc, RateLimitError) else "will retry"
-            log.warning(
-                "%s %s on %s: %s; next try %s",
-                label,
-                row.key,
-                network,
-                exc,
-                retry_at.isoformat(timespec="seconds"),
-            )
-            return Outcome(row.key, network, "retrying", f"{label}: {exc}")
-        self.ledger.mark_failed(
-            row.key, network, dry_run=publisher.dry_run, error=str(exc), retry_at=None, now=now
-        )
-        log.error("failed %s on %s: %s (needs a maintainer: `retry` or `skip`)", row.key, network, exc)
-        return Outcome(row.key, network, "failed", str(exc))
 
     # ------------------------------------------------------------------ budgets
 

@@ -17,6 +17,7 @@ from bot.publishers.x import XCredentials
 
 if TYPE_CHECKING:
     from tests.pds_fixtures import LocalPds
+    from tests.xserver import XStandIn
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET_PREFIXES = ("X_", "BLUESKY_", "BOT_", "DATABASE_URL", "LOG_LEVEL")
@@ -69,6 +70,20 @@ def local_servers_env(
     )
     bluesky = {"BLUESKY_SERVICE": pds.url, "BLUESKY_HANDLE": pds.handle, "BLUESKY_APP_PASSWORD": pds.password}
     return clean_env(tmp, now=now, x=creds, bluesky=bluesky, extra=extra)
+
+
+def on_bot_clock(
+    x: XStandIn, env_at: Callable[[datetime], dict[str, str]]
+) -> Callable[[datetime], dict[str, str]]:
+    """``env_at`` that also makes the X stand-in date new posts at the run's pretended time (``BOT_NOW``), as
+    X would date them at the real time of a real run: the bot's crash recovery looks from its claim time."""
+
+    def env(now: datetime) -> dict[str, str]:
+        stamp = now.timestamp()
+        x.post_clock = lambda: stamp
+        return env_at(now)
+
+    return env
 
 
 def bot(

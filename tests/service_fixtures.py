@@ -10,9 +10,10 @@ import textwrap
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from bot.errors import PublishError
+from bot.errors import PublishError, TransientError
 from bot.models import Post, Receipt
 from bot.publishers.registry import measure, text_rules
 from bot.schedules import Schedules, load_schedules
@@ -90,6 +91,8 @@ class FakePublisher:
     fail: Callable[[Post, int], PublishError | None] = lambda post, n: None
     existing: dict[str, Receipt] = field(default_factory=dict)
     """What recover() finds: posts that 'made it' before a crash."""
+    recover_fails: bool = False
+    """recover() raises, as when the network's look-up is down."""
     published: list[Post] = field(default_factory=list)
     calls: int = 0
     recovers: int = 0
@@ -118,9 +121,11 @@ class FakePublisher:
             self.existing[post.key] = receipt
             return receipt
 
-    def recover(self, post: Post) -> Receipt | None:
+    def recover(self, post: Post, *, since: datetime) -> Receipt | None:
         with self.lock:
             self.recovers += 1
+            if self.recover_fails:
+                raise TransientError("look-up failed", network=self.network)
             return self.existing.get(post.key)
 
     def check(self) -> str:

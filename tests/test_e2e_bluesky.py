@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.publishers.x import XCredentials
-from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish
+from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish, on_bot_clock
 from tests.pds_fixtures import LocalPds
 from tests.service_fixtures import SETTINGS, queue_of, write_tree
 from tests.xserver import Fault, XStandIn
@@ -102,7 +102,7 @@ def test_kill_9_at_random_points_on_both_networks(
     extra = {"BOT_LEASE_SECONDS": "60", **bluesky_env(local_pds)}
     kills, rounds, final = crash_ticks_then_finish(
         tmp_path,
-        lambda now: clean_env(tmp_path, now=now, x=x_creds, extra=extra),
+        on_bot_clock(x_server, lambda now: clean_env(tmp_path, now=now, x=x_creds, extra=extra)),
         lambda: len(x_server.requests),
         start=datetime(2026, 12, 3, 10, 0, 30, tzinfo=NY),
         seed=3122026,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.publishers.x import XCredentials
-from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish, start_bot
+from tests.e2e_helpers import bot, clean_env, crash_ticks_then_finish, on_bot_clock, start_bot
 from tests.feed_fixtures import FeedServer
 from tests.service_fixtures import IDPD, SETTINGS, queue_of, write_tree
 from tests.xserver import Fault, XStandIn
@@ -192,7 +192,7 @@ def test_kill_9_at_random_points_never_duplicates_or_loses(
     extra = {"BOT_LEASE_SECONDS": "60"}
     kills, rounds, final = crash_ticks_then_finish(
         tmp_path,
-        lambda now: clean_env(tmp_path, now=now, x=x_creds, extra=extra),
+        on_bot_clock(x_server, lambda now: clean_env(tmp_path, now=now, x=x_creds, extra=extra)),
         lambda: len(x_server.requests),
         start=T0,
         seed=20261203,

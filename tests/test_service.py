@@ -167,13 +167,20 @@ def test_permanent_failure_waits_for_a_maintainer(tmp_path: Path, ledger: Ledger
     assert len(x.published) == 1
 
 
-def test_duplicate_refusal_confirms_the_earlier_send(tmp_path: Path, ledger: Ledger) -> None:
+def test_duplicate_refusal_on_a_first_attempt_is_a_failure_not_a_receipt(
+    tmp_path: Path, ledger: Ledger
+) -> None:
     x = FakePublisher("x", fail=lambda post, n: DuplicateError("duplicate content", network="x"))
     service, x, _ = make_service(tmp_path, ledger, x=x)
     report = service.run_pass(ny(2026, 12, 3, 10, 0))
     row = ledger.get("awareness/idpd/2026/1", "x", dry_run=False)
-    assert row is not None and row.status == "sent" and row.remote_id == "duplicate"
-    assert any(o.detail.startswith("already posted") for o in report.outcomes)
+    assert row is not None and row.status == "failed" and row.remote_id is None
+    assert (
+        row.last_error == "X refused this text as a duplicate of a recent post: vary the text, then `retry`"
+    )
+    assert row.next_attempt_at is None  # a maintainer must change the text: retrying the same text won't help
+    assert x.recovers == 0  # nothing was tried before, so there is nothing to look for
+    assert report.count("failed") == 1 and report.count("sent") == 1  # Bluesky went out
 
 
 def test_crash_after_posting_is_recovered_without_a_duplicate(tmp_path: Path, ledger: Ledger) -> None:

@@ -31,6 +31,7 @@ from bot.errors import (
 from bot.models import Image, Post, Receipt
 from bot.publishers.base import Publisher
 from bot.publishers.x import XCredentials, XPublisher
+from bot.store import Ledger
 from tests.shared import REFERENCE, skip_reason
 from tests.x_fixtures import X_KEYS, X_PRICE_POST, X_PRICE_POST_WITH_URL
 from tests.xserver import Fault, XStandIn
@@ -119,8 +120,44 @@ def test_same_text_twice_is_a_duplicate(x_server: XStandIn, x_publisher: XPublis
     assert len(x_server.tweets) == 1
 
 
-def test_recover_cannot_look(x_publisher: XPublisher) -> None:
-    assert x_publisher.recover(post("anything")) is None
+def test_recover_finds_the_post_in_our_own_timeline(
+    tmp_path: Path, x_server: XStandIn, make_x_publisher: Callable[..., XPublisher]
+) -> None:
+    """After a crash: the post is found by its text (X returns links as t.co and escapes &), with its real id."""
+    text = "Restraint & seclusion harm children <really>: https://endseclusion.org/stories/one"
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        sent = make_x_publisher(sessions=ledger).publish(post(text))
+        x_server.post_clock = lambda: 2_000_000_000.0
+        make_x_publisher(sessions=ledger).publish(post("A later, different post."))
+        since = datetime.fromtimestamp(1_000_000_000, UTC)
+        found = make_x_publisher(sessions=ledger).recover(post(text), since=since)
+        assert found is not None and found.remote_id == sent.remote_id
+        assert found.url == f"https://x.com/EndSeclusionBot/status/{sent.remote_id}" and found.cost == 0.20
+        timeline = x_server.requests_to(f"/2/users/{x_server.user_id}/tweets")
+        assert len(timeline) == 1 and timeline[0].query["start_time"] == "2001-09-09T01:46:40Z"
+        assert len(x_server.requests_to("/2/users/me")) == 1
+        # The account id is kept in the ledger: a later process asks X for it no more.
+        later = make_x_publisher(sessions=ledger)
+        assert later.recover(post("Never posted"), since=since) is None
+        assert len(x_server.requests_to("/2/users/me")) == 1
+        # Posts from before `since` are not looked at.
+        assert later.recover(post(text), since=datetime.fromtimestamp(1_999_999_999, UTC)) is None
+    assert len(x_server.requests_to("/2/tweets")) == 2
+
+
+def test_recover_pages_through_the_timeline(x_server: XStandIn, x_publisher: XPublisher) -> None:
+    first = x_publisher.publish(post("The oldest of many."))
+    for i in range(120):
+        x_publisher.publish(post(f"Filler post number {i}."))
+    found = x_publisher.recover(post("The oldest of many."), since=datetime.fromtimestamp(0, UTC))
+    assert found is not None and found.remote_id == first.remote_id
+    assert len(x_server.requests_to(f"/2/users/{x_server.user_id}/tweets")) == 2
+
+
+def test_recover_says_when_it_cannot_look(x_server: XStandIn, x_publisher: XPublisher) -> None:
+    x_server.inject(Fault.server_error(503), path=f"/2/users/{x_server.user_id}/tweets")
+    with pytest.raises(TransientError):
+        x_publisher.recover(post("anything"), since=datetime.fromtimestamp(0, UTC))
 
 
 # --- images ---

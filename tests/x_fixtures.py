@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from openapi_core import OpenAPI
 
+from bot.publishers.base import SessionStore
 from bot.publishers.x import XCredentials, XPublisher
 from tests.shared import skip_reason
 from tests.xserver import SPEC_PATH, Keys, XStandIn, load_spec
@@ -58,12 +59,15 @@ def make_x_publisher(x_creds: XCredentials) -> Iterator[Callable[..., XPublisher
     """Build publishers for the stand-in (keywords ``timeout``, ``creds``); they are closed afterwards."""
     made: list[XPublisher] = []
 
-    def make(*, creds: XCredentials | None = None, timeout: float = 5.0) -> XPublisher:
+    def make(
+        *, creds: XCredentials | None = None, timeout: float = 5.0, sessions: SessionStore | None = None
+    ) -> XPublisher:
         publisher = XPublisher(
             creds or x_creds,
             price_post_usd=X_PRICE_POST,
             price_post_with_url_usd=X_PRICE_POST_WITH_URL,
             timeout=timeout,
+            sessions=sessions,
         )
         made.append(publisher)
         return publisher

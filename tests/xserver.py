@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -126,6 +127,10 @@ class Fault:
     """Seconds to wait before answering; cut short when the server stops."""
     drop: bool = False
     """Close the connection without any answer."""
+    gate: bool = False
+    """Wait for ``open_gate()`` (or the server stopping) before handling the request."""
+    hang_after: bool = False
+    """Handle the request (a post is created), then never answer: the client sees no receipt."""
 
     @staticmethod
     def unauthorized() -> Fault:
@@ -186,6 +191,14 @@ class Fault:
     def dropped() -> Fault:
         return Fault(drop=True)
 
+    @staticmethod
+    def gated() -> Fault:
+        return Fault(gate=True)
+
+    @staticmethod
+    def created_then_hang() -> Fault:
+        return Fault(hang_after=True)
+
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
@@ -225,12 +238,16 @@ class XStandIn:
         user_id: str = "1585000000000000001",
         username: str = "EndSeclusionBot",
         clock: Callable[[], float] = time.time,
+        post_clock: Callable[[], float] | None = None,
     ) -> None:
+        """``clock`` checks OAuth timestamps (real time); ``post_clock`` stamps created posts' ``created_at``
+        (set it to the bot's pretended clock when the bot runs under ``BOT_NOW``)."""
         self.keys = keys
         self.spec = spec or load_spec()
         self.user_id = user_id
         self.username = username
         self.clock = clock
+        self.post_clock = post_clock or clock
         self.requests: list[Recorded] = []
         self.errors: list[str] = []
         """Requests that broke X's spec or rules (each also got an error answer)."""
@@ -243,6 +260,7 @@ class XStandIn:
         self._ids = itertools.count(1860000000000000001)
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._gate = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -260,8 +278,13 @@ class XStandIn:
         self._thread.start()
         return self
 
+    def open_gate(self) -> None:
+        """Let requests held by ``Fault.gated()`` go on (and every later one)."""
+        self._gate.set()
+
     def stop(self) -> None:
         self._release.set()
+        self._gate.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -373,6 +396,8 @@ class XStandIn:
             return self._metadata(rec.json)
         if route == ("POST", "/2/tweets"):
             return self._create(rec.json)
+        if method == "GET" and path.startswith("/2/users/") and path.endswith("/tweets"):
+            return self._timeline(path.split("/")[3], rec.query)
         return 404, _problem(404, "Not Found Error", f"the stand-in does not implement {method} {path}")
 
     def _upload(self, rec: Recorded) -> tuple[int, dict[str, Any]]:
@@ -432,8 +457,49 @@ class XStandIn:
             return 403, _problem(403, "Forbidden", DUPLICATE_DETAIL)
         tweet_id = self._next_id()
         with self._lock:
-            self.tweets[tweet_id] = {"text": text, "reply_to": reply_to, "media_ids": list(media_ids)}
+            self.tweets[tweet_id] = {
+                "text": text,
+                "reply_to": reply_to,
+                "media_ids": list(media_ids),
+                "created_at": self.post_clock(),
+            }
         return 201, {"data": {"id": tweet_id, "text": text, "edit_history_post_ids": [tweet_id]}}
+
+    def _timeline(self, user_id: str, query: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
+        """``GET /2/users/:id/tweets``: the account's posts, newest first, as X returns them (links as t.co
+        addresses, ``&``, ``<`` and ``>`` HTML-escaped), from ``start_time``, ``max_results`` per page."""
+        if user_id != self.user_id:
+            self._fail(f"timeline of user {user_id}, but the keys belong to {self.user_id}")
+            return 403, _problem(403, "Forbidden", "You can only read your own timeline in this stand-in.")
+        start = query.get("start_time")
+        since = datetime.fromisoformat(start.replace("Z", "+00:00")).timestamp() if start else 0.0
+        page_size = int(query.get("max_results", "10"))
+        offset = int(query.get("pagination_token", "0") or "0")
+        with self._lock:
+            posts = [
+                (tweet_id, tweet) for tweet_id, tweet in self.tweets.items() if tweet["created_at"] >= since
+            ]
+        posts.sort(key=lambda pair: int(pair[0]), reverse=True)
+        page = posts[offset : offset + page_size]
+        data = [
+            {"id": tweet_id, "text": _as_x_shows(tweet["text"]), "edit_history_post_ids": [tweet_id]}
+            for tweet_id, tweet in page
+        ]
+        meta: dict[str, Any] = {"result_count": len(data)}
+        if data:
+            meta |= {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+        if offset + page_size < len(posts):
+            meta["next_token"] = str(offset + page_size)
+        return 200, ({"data": data, "meta": meta} if data else {"meta": meta})
+
+
+def _as_x_shows(text: str) -> str:
+    """A post's text as X's API returns it: every link shortened to t.co, then ``& < >`` HTML-escaped."""
+    from bot.textlen import url_spans
+
+    for n, (start, end) in enumerate(reversed(url_spans(text))):
+        text = text[:start] + f"https://t.co/{n:010d}" + text[end:]
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -500,6 +566,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         fault = s._take_fault(path)
+        if fault is not None and fault.gate:
+            s._gate.wait(60)
+            fault = None
+        if fault is not None and fault.hang_after:
+            s.answer(method, path, rec)
+            s._release.wait(60)
+            self.close_connection = True
+            return
         if fault is not None:
             if fault.delay:
                 s._release.wait(fault.delay)

@@ -16,17 +16,17 @@ from types import MappingProxyType
 
 from bot import settings
 from bot.cli.common import load_logged
-from bot.cli.wiring import open_bot, owner_name, with_server_options
+from bot.cli.wiring import open_bot, with_server_options
 from bot.compose import compose
-from bot.errors import BotError, ConfigError, DuplicateError, PublishError
+from bot.deliver import TAKEN, Deliverer, Outcome
+from bot.errors import ConfigError, DuplicateError, PublishError
 from bot.logs import setup_logging
 from bot.models import Draft, Image
 from bot.publishers import factory, registry
 from bot.publishers.base import Publisher
 from bot.publishers.spec import TextRules
-from bot.service import PAUSED_FLAG, post_to_payload
+from bot.service import PAUSED_FLAG
 from bot.settings import now
-from bot.store import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +103,14 @@ def post_now(args: argparse.Namespace) -> int:
             )
         for choice in chosen:
             rules = bot.service.rules(choice.network)
-            exit_code |= _post_one(bot.ledger, choice, draft, moment, rules)
+            exit_code |= _post_one(bot.service.deliverer, choice, draft, moment, rules)
     return exit_code
 
 
 def _post_one(
-    ledger: Ledger, choice: factory.Choice, draft: Draft, moment: datetime, rules: TextRules
+    deliverer: Deliverer, choice: factory.Choice, draft: Draft, moment: datetime, rules: TextRules
 ) -> int:
+    """One network of a ``post``: a one-off ledger item, delivered by the one path (no automatic retries)."""
     publisher: Publisher = choice.publisher
     network = choice.network
     post = compose(draft, network, due_at=moment, rules=rules)
@@ -121,47 +122,26 @@ def _post_one(
         return 1
     if publisher.dry_run:
         print(f"{network}: {choice.why}")
-    dry = publisher.dry_run
-    ledger.ensure(
-        post.key,
-        network,
-        dry_run=dry,
-        source="manual",
-        name=draft.text[:60],
-        due_at=moment,
-        payload=post_to_payload(post),
-        now=moment,
+    deliverer.ensure(
+        post, dry_run=publisher.dry_run, source="manual", name=draft.text[:60], due_at=moment, now=moment
     )
-    ledger.claim(post.key, network, dry_run=dry, owner=owner_name(), now=moment)
-    try:
-        receipt = publisher.publish(post)
-    except DuplicateError as exc:
-        ledger.mark_failed(post.key, network, dry_run=dry, error=str(exc), retry_at=None, now=moment)
-        print(
-            f"{network}: not sent: {exc.message} (the network already has this exact post)", file=sys.stderr
-        )
-        return 1
-    except PublishError as exc:
-        ledger.mark_failed(post.key, network, dry_run=dry, error=str(exc), retry_at=None, now=moment)
-        print(f"{network}: not sent: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except BotError as exc:
-        ledger.mark_failed(post.key, network, dry_run=dry, error=str(exc), retry_at=None, now=moment)
-        print(f"{network}: not sent: {exc}", file=sys.stderr)
-        return 1
-    ledger.mark_sent(
-        post.key,
-        network,
-        dry_run=dry,
-        remote_id=receipt.remote_id,
-        url=receipt.url,
-        cost=receipt.cost,
-        now=moment,
-    )
-    if not dry:
-        cost = f" (estimated cost ${receipt.cost:.3f})" if receipt.cost else ""
-        print(f"{network}: posted {receipt.url}{cost}")
-    return 0
+    outcome = deliverer.send(publisher, post.key, moment, retry_later=False)
+    if outcome.status == "sent":
+        if not publisher.dry_run:
+            cost = f" (estimated cost ${outcome.cost:.3f})" if outcome.cost else ""
+            print(f"{network}: posted {outcome.url}{cost}")
+        return 0
+    error = outcome.error
+    if isinstance(error, DuplicateError):
+        message = f"{error.message} (the network already has this exact post)"
+    elif isinstance(error, PublishError):
+        message = _one_line(error)
+    elif error is not None:
+        message = str(error)
+    else:
+        message = outcome.detail
+    print(f"{network}: not sent: {message}", file=sys.stderr)
+    return 1
 
 
 def _one_line(exc: PublishError) -> str:
@@ -199,6 +179,15 @@ def retry(args: argparse.Namespace) -> int:
     moment = now()
     with open_bot(args, dry_run=False, banner=False) as bot:
         changed = bot.ledger.retry(args.key, args.network, now=moment)
+        busy = [
+            d
+            for d in bot.ledger.deliveries(key=args.key, network=args.network, status="sending", limit=100)
+            if not d.dry_run
+        ]
+        if not changed and busy:
+            for d in busy:
+                print(f"{d.key} on {d.network}: {TAKEN} ({d.claimed_by})", file=sys.stderr)
+            return 1
         if not changed:
             print(
                 f"nothing to retry: no failed or skipped delivery {args.key}"
@@ -207,11 +196,15 @@ def retry(args: argparse.Namespace) -> int:
             )
             return 1
         outcomes = bot.service.send_due(moment, ignore_grace=True, key=args.key)
+        tried = {o.network for o in outcomes}
+        for d in bot.ledger.deliveries(key=args.key, network=args.network, status="sending", limit=100):
+            if not d.dry_run and d.network not in tried:  # another process claimed it in between
+                outcomes.append(Outcome(d.key, d.network, "waiting", TAKEN))
     for o in outcomes:
         print(
             f"{o.key} on {o.network}: {o.status}" + (f": {o.url or o.detail}" if (o.url or o.detail) else "")
         )
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
+    return 1 if any(o.status == "failed" or o.detail == TAKEN for o in outcomes) else 0
 
 
 def resume(args: argparse.Namespace) -> int:

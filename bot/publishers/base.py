@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.models import Post, Receipt
@@ -31,11 +32,12 @@ class Publisher(Protocol):
         """Send the post; raise a ``PublishError`` subclass on failure."""
         ...
 
-    def recover(self, post: Post) -> Receipt | None:
-        """Find this post if an earlier attempt (cut short by a crash) already created it, else None.
+    def recover(self, post: Post, *, since: datetime) -> Receipt | None:
+        """Find this post if an earlier attempt (cut short by a crash or a lost answer) created it, else None.
 
-        Used for ledger rows left in ``sending``. Adapters that cannot look (X) return None and rely on the
-        network refusing a duplicate instead.
+        ``since``: when that attempt began (look no further back). Called only when an earlier attempt may
+        have got through (a row taken over from a crashed sender, a duplicate refusal after a retry). Raise a
+        ``PublishError`` when the look-up itself fails: only then is a duplicate refusal taken as the receipt.
         """
         ...
 

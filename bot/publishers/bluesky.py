@@ -5,10 +5,11 @@ rich-text facets, the one embed a post may carry (images win over a link card), 
 deterministic record keys for exactly-once posting, and mapping every SDK failure onto ``bot.errors``.
 
 Exactly once: the record key (rkey) is a TID derived from ``post.key`` and ``post.due_at`` (see
-``record_key``), so every attempt at the same item writes to the same ``at://`` address. ``publish`` first
-looks at that address and returns the existing record's receipt if an earlier attempt got through (the ledger
-then records it as sent); if ``createRecord`` fails it looks again, because the reference PDS answers a second
-create at an existing key with a plain 500, and because a response can be lost after the record was written.
+``record_key``), so every attempt at the same item writes to the same ``at://`` address. ``publish`` creates
+the record with no look-up first (one request per post); if ``createRecord`` fails it looks at that address,
+because a create at an existing key fails (the reference PDS answers a plain 500) and because a response can
+be lost after the record was written: a record there is "already posted". ``recover`` (after a crash) looks
+before anything is sent.
 """
 
 from __future__ import annotations
@@ -245,12 +246,7 @@ class BlueskyPublisher:
                 f"post {post.key} has {len(post.images)} images; Bluesky takes 4", network=NETWORK
             )
         rkey = record_key(post.key, post.due_at)
-        existing = self._call(lambda client: self._find(client, rkey), f"look up post {post.key}")
-        if existing is not None:
-            log.info(
-                "post %s is already on Bluesky at %s; not posting it again", post.key, existing.remote_id
-            )
-            return existing
+        # No look-up first: the derived key makes a repeat create fail, and then the record there is the answer.
         embed = self._call(lambda client: self._embed(client, post), f"upload media of {post.key}")
         try:
             return self._call(
@@ -259,8 +255,9 @@ class BlueskyPublisher:
         except (AuthError, RateLimitError):
             raise
         except PublishError as err:
-            # A second create at the same key fails (500 on the reference PDS), and a lost response hides a
-            # success: in both cases the record at our key, if any, is the answer.
+            # A create at a key that already holds a record fails: the reference PDS (@atproto/pds 0.4)
+            # answers HTTP 500 {"error": "InternalServerError"}, nothing more specific. A lost response
+            # also hides a success. In both cases the record at our key, if any, is the answer.
             try:
                 found = self._call(lambda client: self._find(client, rkey), f"look up post {post.key}")
             except PublishError:
@@ -270,7 +267,8 @@ class BlueskyPublisher:
             log.info("post %s was created by an earlier attempt: %s", post.key, found.remote_id)
             return found
 
-    def recover(self, post: Post) -> Receipt | None:
+    def recover(self, post: Post, *, since: datetime) -> Receipt | None:
+        """The record at the post's derived key (``since`` is not needed: the key says where to look)."""
         rkey = record_key(post.key, post.due_at)
         return self._call(lambda client: self._find(client, rkey), f"look up post {post.key}")
 

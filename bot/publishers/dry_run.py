@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import datetime
 from typing import TextIO
 
 from bot.errors import BotError
@@ -96,7 +97,7 @@ class DryRunPublisher:
             out.flush()
         return Receipt(self.network, f"dry-run:{post.key}", "", 0.0, dry_run=True)
 
-    def recover(self, post: Post) -> Receipt | None:
+    def recover(self, post: Post, *, since: datetime) -> Receipt | None:
         return None
 
     def check(self) -> str:

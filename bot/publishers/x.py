@@ -8,6 +8,9 @@ headers, the bare 402 for depleted credits) become ``bot.errors`` exceptions.
 from __future__ import annotations
 
 import functools
+import hashlib
+import html
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +41,7 @@ from bot.publishers.spec import (
     Usage,
     lazy_module,
 )
-from bot.textlen import extract_urls, x_length
+from bot.textlen import extract_urls, url_spans, x_length
 
 if TYPE_CHECKING:
     from bot.publishers.base import SessionStore
@@ -60,6 +63,10 @@ MAX_IMAGE_BYTES = 5_000_000
 """X refuses images over 5 MB; bigger ones are downscaled first (to 5,000,000 bytes, under either reading)."""
 MAX_ALT_CHARS = 1000
 DEFAULT_BASE_URL = "https://api.x.com"
+USER_SESSION = "x:account"
+"""Ledger session entry holding the account's id and username (no secret), for crash recovery."""
+RECOVER_PAGES = 3
+"""At most 300 of our own posts are read back (the posts since a crashed attempt are a handful)."""
 CREDENTIALS = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 
 
@@ -138,7 +145,10 @@ def _create(account: Account, options: Options, sessions: SessionStore) -> tuple
     )
     cost = _cost(options)
     publisher = XPublisher(
-        creds, price_post_usd=cost.price_post_usd, price_post_with_url_usd=cost.price_post_with_url_usd
+        creds,
+        price_post_usd=cost.price_post_usd,
+        price_post_with_url_usd=cost.price_post_with_url_usd,
+        sessions=sessions,
     )
     return publisher, f"posting for real via {creds.base_url}"
 
@@ -231,11 +241,17 @@ class XPublisher:
         price_post_usd: float,
         price_post_with_url_usd: float,
         timeout: float = 20.0,
+        sessions: SessionStore | None = None,
     ) -> None:
+        """``sessions`` keeps the account's user id between runs (a crash recovery needs it)."""
         self._base_url = creds.base_url.rstrip("/")
         self._secrets = tuple(
             s for s in (creds.api_key, creds.api_secret, creds.access_token, creds.access_token_secret) if s
         )
+        self._sessions = sessions
+        self._account = hashlib.sha256(creds.access_token.encode()).hexdigest()[:16]
+        """Names the account in the cached user id without storing the token itself."""
+        self._user_id: str | None = None
         self._price_post = price_post_usd
         self._price_post_with_url = price_post_with_url_usd
         self._session = _XSession(self._base_url, timeout)
@@ -282,9 +298,57 @@ class XPublisher:
         log.info("x: posted %s (%s)", receipt.url, post.key)
         return receipt
 
-    def recover(self, post: Post) -> Receipt | None:
-        """X offers no cheap search of our own posts; the ledger relies on X refusing duplicate text."""
+    def recover(self, post: Post, *, since: datetime) -> Receipt | None:
+        """Find the post among the account's own posts since ``since`` (``GET /2/users/:id/tweets``).
+
+        Only after a crash or a lost answer. X bills it as an owned read (about $0.001 per post returned);
+        the account id comes from ``GET /2/users/me`` once and is then kept in the ledger. Texts are compared
+        without their links (X returns every link as a t.co address) and with X's HTML escapes undone.
+        """
+        user_id = self._own_id()
+        wanted = _comparable(post.text)
+        token: str | None = None
+        for _ in range(RECOVER_PAGES):
+            answer = self._call("look for the post", functools.partial(self._timeline, user_id, since, token))
+            found = answer.get("data") if isinstance(answer, dict) else None
+            for tweet in found if isinstance(found, list) else []:
+                if isinstance(tweet, dict) and _comparable(str(tweet.get("text", ""))) == wanted:
+                    tweet_id = str(tweet.get("id", ""))
+                    log.info("x: found %s already posted as %s", post.key, tweet_id)
+                    return Receipt(NETWORK, tweet_id, self._url(tweet_id), cost=self.cost(post.text))
+            meta = answer.get("meta") if isinstance(answer, dict) else None
+            token = meta.get("next_token") if isinstance(meta, dict) else None
+            if not token:
+                return None
         return None
+
+    def _timeline(self, user_id: str, since: datetime, token: str | None) -> Any:
+        return self._client.get_users_tweets(
+            user_id,
+            start_time=since.astimezone(UTC),
+            max_results=100,
+            exclude=["retweets"],
+            pagination_token=token,
+            user_auth=True,
+        )
+
+    def _own_id(self) -> str:
+        """The account's numeric id: remembered, else from the ledger, else asked of X (and kept)."""
+        if self._user_id:
+            return self._user_id
+        stored = self._sessions.load_session(USER_SESSION) if self._sessions is not None else None
+        if stored:
+            try:
+                saved = json.loads(stored)
+            except ValueError:
+                saved = {}
+            if isinstance(saved, dict) and saved.get("account") == self._account and saved.get("id"):
+                self._user_id = str(saved["id"])
+                self._username = self._username or saved.get("username") or None
+                return self._user_id
+        self.check()
+        assert self._user_id is not None  # check() sets it or raises
+        return self._user_id
 
     def check(self) -> str:
         """Ask X whose credentials these are (``GET /2/users/me``); a 401 or 403 there is an ``AuthError``."""
@@ -298,6 +362,13 @@ class XPublisher:
         if not isinstance(data, dict) or not data.get("username"):
             raise AuthError(f"check credentials: unexpected answer {_describe(answer)}", network=NETWORK)
         self._username = str(data["username"])
+        self._user_id = str(data.get("id") or "") or None
+        if self._user_id and self._sessions is not None:
+            value = {"account": self._account, "id": self._user_id, "username": self._username}
+            try:
+                self._sessions.save_session(USER_SESSION, json.dumps(value))
+            except BotError as exc:
+                log.warning("could not keep the X account id in the ledger: %s", exc)
         return f"@{self._username} ({data.get('id', '?')})"
 
     def close(self) -> None:
@@ -474,6 +545,15 @@ def _problem(response: Any) -> tuple[str, str, str, list[int]]:
     if not detail and messages:
         detail = "; ".join(messages)
     return title, detail, kind, codes
+
+
+def _comparable(text: str) -> str:
+    """A post's text as X's answers and our ledger can both be compared: no links, X's escapes undone."""
+    plain = html.unescape(text)
+    spans = url_spans(plain)
+    for start, end in reversed(spans):
+        plain = plain[:start] + " " + plain[end:]
+    return " ".join(plain.split())
 
 
 def _describe(answer: object) -> str:
