@@ -137,7 +137,7 @@ def calendar_ics(entries: list[dict[str, Any]], year: int | None) -> bytes:
             event.add("url", entry["source"])
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
-    return bytes(cal.to_ical())
+    return bytes(cal.to_ical(sorted=False))  # insertion order is already fixed; sorting 20,000 events costs ~1 s
 
 
 def _stamp(year: int) -> Any:

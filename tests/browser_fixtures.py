@@ -46,7 +46,8 @@ def _missing(what: str) -> None:
 
 
 def chromium_path() -> str:
-    found = os.environ.get("BOT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    names = ("chromium", "chromium-browser", "google-chrome")  # the last: hosted CI runners' own Chrome
+    found = os.environ.get("BOT_CHROMIUM") or next(filter(None, map(shutil.which, names)), None)
     if not found:
         _missing("Debian's chromium package (apt-get install chromium)")
     return str(found)

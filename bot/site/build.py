@@ -117,12 +117,18 @@ class _Site:
         self.problems = views.ProblemIndex(loaded.problems, _lines_by_file(self.starts))
         self.written: list[str] = []
         self.copied: dict[Path, str] = {}
+        self.edits: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ helpers
 
     def edit(self, display: str) -> str | None:
-        path = views.repo_path(display, self.schedules.root)
-        return views.edit_url(self.options.repository, self.options.branch, path)
+        if not self.options.repository:
+            return None
+        found = self.edits.get(display)
+        if found is None:
+            path = views.repo_path(display, self.schedules.root)
+            found = self.edits[display] = views.edit_url(self.options.repository, self.options.branch, path)
+        return found
 
     def write(self, name: str, text: str | bytes) -> None:
         path = self.out / name

@@ -127,20 +127,30 @@ def months(year: int, found: Sequence[Occurrence]) -> list[Month]:
     out = []
     for number, name in enumerate(MONTHS, start=1):
         first = date(year, number, 1)
-        last = date(year, number, _calendar.monthrange(year, number)[1])
+        length = _calendar.monthrange(year, number)[1]
+        last = date(year, number, length)
         inside = [o for o in found if o.start <= last and o.end >= first]
+        starts: dict[int, list[Occurrence]] = {}
+        change = [0] * (length + 2)  # +1 where an occurrence begins covering, -1 after it ends
+        for o in inside:
+            begins = max(o.start, first).day
+            starts.setdefault(begins, []).append(o)
+            change[begins] += 1
+            change[min(o.end, last).day + 1] -= 1
+        covered, running = [0] * (length + 1), 0
+        for day in range(1, length + 1):
+            running += change[day]
+            covered[day] = running
         weeks = []
         for week in grid.monthdatescalendar(year, number):
             cells: list[Day | None] = []
             for day in week:
                 if day.month != number:
                     cells.append(None)
-                    continue
-                starts = tuple(o for o in inside if o.start == day or (day == first and o.start < first))
-                covered = sum(1 for o in inside if o.start <= day <= o.end)
-                cells.append(Day(day, starts, covered))
+                else:
+                    cells.append(Day(day, tuple(starts.get(day.day, ())), covered[day.day]))
             weeks.append(tuple(cells))
         home = tuple(o for o in inside if o.start >= first or number == 1)
-        continuing = tuple(o for o in inside if o not in home)
+        continuing = tuple(o for o in inside if not (o.start >= first or number == 1))
         out.append(Month(f"{name} {year}", f"m-{year}-{number:02d}", tuple(weeks), home, continuing))
     return out
