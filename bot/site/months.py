@@ -138,9 +138,9 @@ def months(year: int, found: Sequence[Occurrence]) -> list[Month]:
             change[begins] += 1
             change[min(o.end, last).day + 1] -= 1
         covered, running = [0] * (length + 1), 0
-        for day in range(1, length + 1):
-            running += change[day]
-            covered[day] = running
+        for number_of_day in range(1, length + 1):
+            running += change[number_of_day]
+            covered[number_of_day] = running
         weeks = []
         for week in grid.monthdatescalendar(year, number):
             cells: list[Day | None] = []
