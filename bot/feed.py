@@ -13,11 +13,12 @@ import hashlib
 import html
 import io
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
@@ -66,11 +67,9 @@ class Selection:
     """What to do with one poll's new stories."""
 
     announce: tuple[FeedItem, ...]
-    """Oldest first, at most ``max_per_poll``."""
+    """Every new story to announce, oldest first (``pace`` spreads them over polls)."""
     mark_seen: tuple[FeedItem, ...]
     """New stories to record as seen without announcing them (first run)."""
-    deferred: int
-    """New stories left unrecorded for the next poll because of ``max_per_poll``."""
 
 
 def make_client(timeout: float = 15.0, max_redirects: int = 5, *, allow_private: bool = False) -> Fetcher:
@@ -277,15 +276,14 @@ def select_new(
     *,
     first_run: bool,
     first_run_post_newest: int,
-    max_per_poll: int,
 ) -> Selection:
     """Pick this poll's announcements from the feed's items.
 
     New means ``is_seen`` is false (the caller checks guid and normalised URL against the ledger); two new
     entries for one story (same key or same normalised URL) count once. New stories are ordered oldest first
     by published date, or by reverse feed order when any lacks a date. On the first run all of them are marked
-    seen except the newest ``first_run_post_newest``; at most ``max_per_poll`` are announced and the rest are
-    deferred, so a republished archive never floods followers.
+    seen except the newest ``first_run_post_newest``. Every other new story is announced: none is left for "the
+    next poll will find it again" (a conditional GET may never show it again); ``pace`` keeps the flood rule.
     """
     new: list[FeedItem] = []
     keys: set[str] = set()
@@ -303,11 +301,39 @@ def select_new(
         keep = max(first_run_post_newest, 0)
         split = len(ordered) - keep if keep < len(ordered) else 0
         mark_seen, ordered = ordered[:split], ordered[split:]
-    limit = max(max_per_poll, 0)
-    announce, deferred = ordered[:limit], len(ordered) - min(limit, len(ordered))
-    if deferred:
-        log.info("feed: %d new stories deferred to later polls (max_per_poll=%d)", deferred, limit)
-    return Selection(announce=tuple(announce), mark_seen=tuple(mark_seen), deferred=deferred)
+    return Selection(announce=tuple(ordered), mark_seen=tuple(mark_seen))
+
+
+def pace(
+    count: int, now: datetime, *, per_poll: int, every: timedelta, queued: Sequence[datetime] = ()
+) -> list[datetime]:
+    """Due times for ``count`` new stories (oldest first): at most ``per_poll`` per poll, polls ``every`` apart.
+
+    The first poll's slot is ``now``; ``queued`` are the due times of stories still waiting from earlier polls,
+    which keep their places, so two bursts in a row never put more than ``per_poll`` in one poll either. The
+    stories of one poll are a millisecond apart (ending at the poll's instant), so they go out oldest first.
+    """
+    per_poll = max(per_poll, 1)
+    step = every.total_seconds()
+    taken: dict[int, int] = {}
+    for due in queued:
+        late = (due - now).total_seconds()
+        slot = 0 if late <= _SLOT_TOLERANCE else math.ceil((late - _SLOT_TOLERANCE) / step)
+        taken[slot] = taken.get(slot, 0) + 1
+    times: list[datetime] = []
+    slot = 0
+    while len(times) < count:
+        used = taken.get(slot, 0)
+        while used < per_poll and len(times) < count:
+            # Offsets end at the poll's instant, so the whole first wave is due now.
+            times.append(now + slot * every - timedelta(milliseconds=per_poll - 1 - used))
+            used += 1
+        slot += 1
+    return times
+
+
+_SLOT_TOLERANCE = 60.0
+"""Seconds a queued due time may lie after a poll's instant and still belong to it."""
 
 
 _RETRY_HINT = "the bot tries again at the next poll"

@@ -137,7 +137,8 @@ class Service:
         # Due posts go out before the feed is polled: a slow or hostile feed server must never hold them up.
         report.outcomes = self.send_due(now, ignore_grace=ignore_grace)
         if poll_feed:
-            report.feed, announced = self._poll_feed(now)
+            report.feed, announced, created = self._poll_feed(now)
+            report.recorded += created  # counts that add up: feed rows are new rows too
             if announced:
                 report.outcomes += self.send_due(now, ignore_grace=ignore_grace, keys=announced)
         return report
@@ -175,17 +176,18 @@ class Service:
         """Fetch the site feed once and give each new story a ledger row per network."""
         return self._poll_feed(now)[0]
 
-    def _poll_feed(self, now: datetime) -> tuple[str, frozenset[str]]:
-        """``poll_feed``, also returning the keys of the stories it gave rows (to send them in the same pass)."""
-        from bot.feed import item_key, normalise_url, select_new
+    def _poll_feed(self, now: datetime) -> tuple[str, frozenset[str], int]:
+        """``poll_feed``, also returning the keys of the new stories due now (to send them in the same pass) and
+        how many ledger rows it created."""
+        from bot.feed import item_key, normalise_url, pace, select_new
 
         settings = self.schedules.settings
         url = settings.feed.url
         if not url or self.fetch_feed is None:
-            return "feed: off", frozenset()
+            return "feed: off", frozenset(), 0
         if now.astimezone(settings.timezone).date() in settings.blackout:
             # Stories published today are found by the first poll after the blackout, not skipped as late.
-            return "feed: not polled (blackout date)", frozenset()
+            return "feed: not polled (blackout date)", frozenset(), 0
         etag, modified = self.ledger.feed_validators(url)
         try:
             result = self.fetch_feed(url, etag, modified)
@@ -195,38 +197,40 @@ class Service:
             if str(exc) != self._feed_problem:
                 log.warning("feed not read: %s", exc)
                 self._feed_problem = str(exc)
-            return "feed: not read", frozenset()
+            return "feed: not read", frozenset(), 0
         if self._feed_problem is not None:
             log.info("feed read again (the earlier problem is gone)")
             self._feed_problem = None
         if result.not_modified:
             log.info("feed not modified since last poll")
-            return "feed: not modified", frozenset()
+            return "feed: not modified", frozenset(), 0
         first_run = not self.ledger.feed_seeded()
         selection = select_new(
             result.items,
             lambda item: self.ledger.feed_seen(item_key(item), normalise_url(item.url)),
             first_run=first_run,
             first_run_post_newest=settings.feed.first_run_post_newest,
-            max_per_poll=settings.feed.max_per_poll,
         )
-        for item in selection.announce:
+        # Every story gets its rows now; the flood rule is pacing: max_per_poll due now, the rest a poll apart.
+        due_times = pace(
+            len(selection.announce),
+            now,
+            per_poll=settings.feed.max_per_poll,
+            every=timedelta(minutes=settings.feed.poll_minutes),
+            queued=self.ledger.pending_due("feed"),
+        )
+        created = 0
+        for item, due_at in zip(selection.announce, due_times, strict=True):
             key = item_key(item)
             draft = feed_draft(item, key, settings, now)
             for network in self.networks:
                 publisher = self.publishers[network]
-                post = compose(draft, network, due_at=now, rules=self.rules(network))
-                self.ledger.ensure(
-                    key,
-                    network,
-                    dry_run=publisher.dry_run,
-                    source="feed",
-                    name=item.title,
-                    due_at=now,
-                    payload=post_to_payload(post),
-                    now=now,
+                post = compose(draft, network, due_at=due_at, rules=self.rules(network))
+                created += self.deliverer.ensure(
+                    post, dry_run=publisher.dry_run, source="feed", name=item.title, due_at=due_at, now=now
                 )
-            log.info("new story %s: %s (%s)", key, item.title, item.url)
+            when = "now" if due_at <= now else f"paced to {due_at.astimezone(settings.timezone):%H:%M %Z}"
+            log.info("new story %s: %s (%s), due %s", key, item.title, item.url, when)
         # Seen is recorded only after the rows exist: a crash in between re-finds the story, and ensure() is
         # idempotent, so it is neither lost nor announced twice. One transaction, with the first run's "seeded"
         # mark inside it: a half-written seeding must never pass for history.
@@ -239,12 +243,19 @@ class Service:
             seeded=first_run,
         )
         self.ledger.save_feed_validators(url, result.etag, result.last_modified)
+        later = sum(1 for due_at in due_times if due_at > now)
         summary = (
-            f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce, "
-            f"{len(selection.mark_seen)} recorded as seen, {selection.deferred} deferred"
+            f"feed: {len(result.items)} entries, {len(selection.announce)} new to announce"
+            + (f" ({later} paced over later polls)" if later else "")
+            + f", {len(selection.mark_seen)} recorded as seen"
         )
         log.info(summary)
-        return summary, frozenset(item_key(item) for item in selection.announce)
+        due_now = frozenset(
+            item_key(item)
+            for item, due_at in zip(selection.announce, due_times, strict=True)
+            if due_at <= now
+        )
+        return summary, due_now, created
 
     def send_due(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.planner import due_between
 from bot.publishers import registry
@@ -108,6 +109,9 @@ def format_status(data: dict[str, Any]) -> str:
                     extra += f" (next try {r['next_attempt_at']})"
                 elif status == "failed":
                     extra += " (needs `retry` or `skip`)"
+                elif status == "pending":
+                    due = datetime.fromisoformat(r["due_at"]).astimezone(ZoneInfo(data["timezone"]))
+                    extra = f"due {due:%Y-%m-%d %H:%M %Z}  {r['name']}"
                 lines.append(f"    {r['key']}{dry}  {extra}".rstrip())
     lines.append("")
     lines.append("next due:")

@@ -666,6 +666,16 @@ class Ledger:
             )
         return [self._delivery(row) for row in rows]
 
+    def pending_due(self, source: str) -> list[datetime]:
+        """When each item of ``source`` still waiting to be sent is due (the earliest of its rows), in order."""
+        with self._tx(write=False) as run:
+            rows = run(
+                "SELECT MIN(due_at) FROM deliveries WHERE source = ? AND status = 'pending' GROUP BY key"
+                " ORDER BY MIN(due_at)",
+                (source,),
+            )
+        return [self._db.from_ts(row[0]) for row in rows]
+
     def counts(self, *, dry_run: bool | None = None) -> dict[str, int]:
         """Number of rows in each status (every status present, zero included)."""
         where, params = ("WHERE dry_run = ?", (dry_run,)) if dry_run is not None else ("", ())

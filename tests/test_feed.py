@@ -23,6 +23,7 @@ from bot.feed import (
     item_key,
     make_client,
     normalise_url,
+    pace,
     parse_feed,
     select_new,
 )
@@ -361,88 +362,89 @@ def guids(items: tuple[FeedItem, ...]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("newest", "cap", "announce", "marked", "deferred"),
+    ("newest", "announce", "marked"),
     [
-        (0, 3, [], ["g1", "g2", "g3", "g4", "g5"], 0),
-        (2, 3, ["g4", "g5"], ["g1", "g2", "g3"], 0),
-        (5, 3, ["g1", "g2", "g3"], [], 2),
-        (99, 10, ["g1", "g2", "g3", "g4", "g5"], [], 0),
-        (-1, 3, [], ["g1", "g2", "g3", "g4", "g5"], 0),
+        (0, [], ["g1", "g2", "g3", "g4", "g5"]),
+        (2, ["g4", "g5"], ["g1", "g2", "g3"]),
+        (5, ["g1", "g2", "g3", "g4", "g5"], []),
+        (99, ["g1", "g2", "g3", "g4", "g5"], []),
+        (-1, [], ["g1", "g2", "g3", "g4", "g5"]),
     ],
 )
-def test_first_run(newest: int, cap: int, announce: list[str], marked: list[str], deferred: int) -> None:
+def test_first_run(newest: int, announce: list[str], marked: list[str]) -> None:
     feed = newest_first(1, 2, 3, 4, 5)
-    chosen = select_new(
-        feed, Ledger().is_seen, first_run=True, first_run_post_newest=newest, max_per_poll=cap
-    )
+    chosen = select_new(feed, Ledger().is_seen, first_run=True, first_run_post_newest=newest)
     assert guids(chosen.announce) == announce
     assert guids(chosen.mark_seen) == marked
-    assert chosen.deferred == deferred
 
 
-def test_first_run_then_later_polls_drain_deferred_and_new_stories() -> None:
+def test_first_run_then_a_later_poll_announces_only_new_stories() -> None:
     ledger = Ledger()
-    first = select_new(
-        newest_first(1, 2, 3, 4, 5), ledger.is_seen, first_run=True, first_run_post_newest=3, max_per_poll=2
-    )
-    assert guids(first.announce) == ["g3", "g4"]
+    first = select_new(newest_first(1, 2, 3, 4, 5), ledger.is_seen, first_run=True, first_run_post_newest=3)
+    assert guids(first.announce) == ["g3", "g4", "g5"]
     assert guids(first.mark_seen) == ["g1", "g2"]
-    assert first.deferred == 1
     ledger.record(*first.announce, *first.mark_seen)
-
     second = select_new(
-        newest_first(1, 2, 3, 4, 5, 6),
-        ledger.is_seen,
-        first_run=False,
-        first_run_post_newest=3,
-        max_per_poll=2,
+        newest_first(1, 2, 3, 4, 5, 6), ledger.is_seen, first_run=False, first_run_post_newest=3
     )
-    assert guids(second.announce) == ["g5", "g6"]
+    assert guids(second.announce) == ["g6"]
     assert second.mark_seen == ()
-    assert second.deferred == 0
 
 
-def test_max_per_poll_announces_oldest_first_and_defers_the_rest() -> None:
+def test_every_new_story_is_announced_oldest_first_none_left_for_later_polls() -> None:
+    """A later poll may be a 304 that never shows these stories again: all of them are chosen now."""
     ledger = Ledger()
     ledger.record(story(0))
     feed = [story(n) for n in (7, 2, 9, 4, 1, 8, 3, 6, 5, 0)]  # a republished archive, scrambled order
-    polls = []
-    for _ in range(4):
-        chosen = select_new(feed, ledger.is_seen, first_run=False, first_run_post_newest=0, max_per_poll=3)
-        polls.append((guids(chosen.announce), chosen.deferred))
-        ledger.record(*chosen.announce)
-    assert polls == [
-        (["g1", "g2", "g3"], 6),
-        (["g4", "g5", "g6"], 3),
-        (["g7", "g8", "g9"], 0),
-        ([], 0),
-    ]
+    chosen = select_new(feed, ledger.is_seen, first_run=False, first_run_post_newest=0)
+    assert guids(chosen.announce) == [f"g{n}" for n in range(1, 10)]
+    ledger.record(*chosen.announce)
+    assert select_new(feed, ledger.is_seen, first_run=False, first_run_post_newest=0).announce == ()
+
+
+NOW = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+POLL = timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("count", "per_poll", "queued", "waves"),
+    [
+        (7, 3, [], [0, 0, 0, 1, 1, 1, 2]),
+        (2, 3, [], [0, 0]),
+        (0, 3, [], []),
+        (3, 1, [], [0, 1, 2]),
+        # Stories still waiting from an earlier burst keep their places.
+        (4, 3, [NOW, NOW + POLL, NOW + POLL], [0, 0, 1, 2]),
+        # A queued story that is overdue counts in the first poll.
+        (3, 2, [NOW - POLL], [0, 1, 1]),
+        # A due time between polls counts in the next poll's slot.
+        (2, 1, [NOW + POLL / 2], [0, 2]),
+    ],
+)
+def test_pace(count: int, per_poll: int, queued: list[datetime], waves: list[int]) -> None:
+    times = pace(count, NOW, per_poll=per_poll, every=POLL, queued=queued)
+    assert len(times) == len(waves)
+    for t, wave in zip(times, waves, strict=True):
+        assert timedelta(0) <= NOW + wave * POLL - t < timedelta(seconds=1)
+    assert times == sorted(times) and len(set(times)) == len(times)  # oldest first, one instant each
 
 
 def test_undated_items_use_reverse_feed_order() -> None:
     feed = newest_first(1, 2, 3, 4, dated=False)
-    chosen = select_new(feed, Ledger().is_seen, first_run=False, first_run_post_newest=0, max_per_poll=3)
-    assert guids(chosen.announce) == ["g1", "g2", "g3"]
-    assert chosen.deferred == 1
+    chosen = select_new(feed, Ledger().is_seen, first_run=False, first_run_post_newest=0)
+    assert guids(chosen.announce) == ["g1", "g2", "g3", "g4"]
 
 
 def test_mixed_dated_and_undated_items_use_reverse_feed_order() -> None:
     feed = [story(1), story(3, dated=False), story(2)]  # dates would say g1 first; feed order says g2
-    chosen = select_new(feed, Ledger().is_seen, first_run=False, first_run_post_newest=0, max_per_poll=3)
+    chosen = select_new(feed, Ledger().is_seen, first_run=False, first_run_post_newest=0)
     assert guids(chosen.announce) == ["g2", "g3", "g1"]
 
 
 def test_same_date_falls_back_to_feed_order() -> None:
     same = [replace(story(n), published=T0) for n in (3, 2, 1)]
-    chosen = select_new(same, Ledger().is_seen, first_run=False, first_run_post_newest=0, max_per_poll=3)
+    chosen = select_new(same, Ledger().is_seen, first_run=False, first_run_post_newest=0)
     assert guids(chosen.announce) == ["g1", "g2", "g3"]
-
-
-@pytest.mark.parametrize("cap", [0, -2])
-def test_non_positive_max_per_poll_announces_nothing(cap: int) -> None:
-    feed = newest_first(1, 2)
-    chosen = select_new(feed, Ledger().is_seen, first_run=False, first_run_post_newest=0, max_per_poll=cap)
-    assert (chosen.announce, chosen.mark_seen, chosen.deferred) == ((), (), 2)
 
 
 def test_redated_story_with_new_guid_and_tracking_url_is_not_announced_twice() -> None:
@@ -456,19 +458,16 @@ def test_redated_story_with_new_guid_and_tracking_url_is_not_announced_twice() -
         published=T0 + timedelta(days=3),
     )
     edited = replace(original, title="Story, edited", url=STORY + "#more", published=T0 + timedelta(days=1))
-    chosen = select_new(
-        [redated, edited], ledger.is_seen, first_run=False, first_run_post_newest=0, max_per_poll=3
-    )
-    assert chosen == select_new([], ledger.is_seen, first_run=False, first_run_post_newest=0, max_per_poll=3)
+    chosen = select_new([redated, edited], ledger.is_seen, first_run=False, first_run_post_newest=0)
+    assert chosen == select_new([], ledger.is_seen, first_run=False, first_run_post_newest=0)
 
 
 def test_two_new_entries_for_one_story_count_once() -> None:
     a = FeedItem(guid="g-new", url=STORY + "?utm_source=a", title="Story", published=T0 + timedelta(days=1))
     b = FeedItem(guid="g-old", url=STORY, title="Story", published=T0)
     c = FeedItem(guid="g-new", url="https://endseclusion.org/other", title="Same guid", published=T0)
-    chosen = select_new([a, b, c], Ledger().is_seen, first_run=False, first_run_post_newest=0, max_per_poll=5)
+    chosen = select_new([a, b, c], Ledger().is_seen, first_run=False, first_run_post_newest=0)
     assert chosen.announce == (a,)
-    assert chosen.deferred == 0
 
 
 # --- end to end: server -> fetch -> select --------------------------------------------------------
@@ -478,7 +477,7 @@ def test_poll_cycle_against_the_server(server: FeedServer, client: Fetcher) -> N
     ledger = Ledger()
     server.set_feed(feed_file("wordpress.rss"), headers={"ETag": '"one"'})
     first = fetch_feed(server.url, client)
-    chosen = select_new(first.items, ledger.is_seen, first_run=True, first_run_post_newest=1, max_per_poll=3)
+    chosen = select_new(first.items, ledger.is_seen, first_run=True, first_run_post_newest=1)
     assert [i.title for i in chosen.announce] == [
         "Parents\u2019 Guide: What to Ask After a Restraint & Seclusion Incident"
     ]
@@ -504,7 +503,7 @@ def test_poll_cycle_against_the_server(server: FeedServer, client: Fetcher) -> N
         headers={"ETag": '"two"'},
     )
     later = fetch_feed(server.url, client, etag=first.etag)
-    chosen = select_new(later.items, ledger.is_seen, first_run=False, first_run_post_newest=1, max_per_poll=3)
+    chosen = select_new(later.items, ledger.is_seen, first_run=False, first_run_post_newest=1)
     assert [i.url for i in chosen.announce] == ["https://endseclusion.org/2024/03/10/new/"]
     assert later.etag == '"two"'
 

@@ -120,9 +120,7 @@ def test_images_alt_text_warnings_problems_and_edit_links(tmp_path: Path, extras
     assert "Problems in the schedules" in index
     long_post = index.split(f'id="{anchor("post", "queue/site-test-too-long")}"', 1)[1].split("</article>")[0]
     assert "text is too long for" in long_post and "<strong>too long</strong>" in long_post
-    assert (
-        'href="https://github.com/endseclusion/aasr-bot/edit/main/schedules/queue/site-test.yaml"' in index
-    )
+    assert 'href="https://github.com/endseclusion/aasr-bot/edit/main/schedules/queue/site-test.yaml"' in index
 
 
 def test_a_wrong_repository_setting_is_a_problem(tmp_path: Path, extras: Path) -> None:
@@ -155,7 +153,12 @@ def test_status_page_from_a_real_ledger(
                 now=now,
             )
             ledger.mark_failed(
-                "queue/failed-one", network, dry_run=False, error="the network said no", retry_at=None, now=now
+                "queue/failed-one",
+                network,
+                dry_run=False,
+                error="the network said no",
+                retry_at=None,
+                now=now,
             )
     monkeypatch.setenv("BOT_DB", str(db))
     monkeypatch.setenv("BOT_NOW", "2026-12-03T12:00:00-05:00")
@@ -229,7 +232,14 @@ def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path, capsys: pytest.Capt
 
 def test_content_warning_and_a_posts_own_language(tmp_path: Path, extras: Path) -> None:
     index = build(tmp_path / "site", "--schedules", str(extras))
-    post = index.split(f'id="{anchor("post", "queue/site-test-content-warning")}"', 1)[1].split("</article>")[0]
+    post = index.split(f'id="{anchor("post", "queue/site-test-content-warning")}"', 1)[1].split("</article>")[
+        0
+    ]
     # Networks without a warning field of their own get it as the first line, as they will show it.
-    assert post.count('<p class="text" lang="es">CW: restraint\nNingún niño') == post.count('class="post"') >= 1
-    assert '<p class="text" lang=' not in index.split(f'id="{anchor("post", "queue/site-test-image")}"')[1][:2000]
+    assert (
+        post.count('<p class="text" lang="es">CW: restraint\nNingún niño') == post.count('class="post"') >= 1
+    )
+    assert (
+        '<p class="text" lang='
+        not in index.split(f'id="{anchor("post", "queue/site-test-image")}"')[1][:2000]
+    )

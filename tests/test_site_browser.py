@@ -63,9 +63,7 @@ def open_page(tab: Any, site: Served, name: str) -> None:
 def test_axe_finds_no_wcag_violation(page: Any, site: Served, axe_source: str, name: str) -> None:
     open_page(page, site, name)
     page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
     violations = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
         for v in result["violations"]
@@ -109,12 +107,16 @@ def test_every_post_of_the_window_is_there_with_its_text_and_time(page: Any, sit
         local = item.at.astimezone(settings.timezone)
         assert f"{local:%H:%M}" in when.inner_text()
         for network, post in entry["posts"].items():
-            text = article.locator(f"section[aria-labelledby='{anchor('post', item.draft.key)}-{network}'] .text")
+            text = article.locator(
+                f"section[aria-labelledby='{anchor('post', item.draft.key)}-{network}'] .text"
+            )
             assert text.inner_text() == post["text"], (item.draft.key, network)
 
 
 @pytest.mark.parametrize("name", ["index.html", "calendar/2026.html", "status.html"])
-def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(page: Any, site: Served, name: str) -> None:
+def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(
+    page: Any, site: Served, name: str
+) -> None:
     open_page(page, site, name)
     expected = page.evaluate(
         "() => [...document.querySelectorAll('a[href], button, input, [tabindex]:not([tabindex=\"-1\"])')]"
