@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
-from bot import lint
+from bot import lint, texthygiene
 from bot.compose import TemplateError, placeholders
 from bot.models import Settings
 from bot.problems import Problem
@@ -117,7 +118,37 @@ class FieldReader:
             if required:
                 self.problem(node.where, f"{what} is empty")
             return None
+        if not self.clean_text(value, node.where, what):
+            return None
         return value
+
+    def optional_text(self, node: Node | None, what: str) -> str | Literal[False] | None:
+        """An optional text: None when absent or empty, False when present but refused (reported)."""
+        if node is None or node.value is None or (isinstance(node.value, str) and not node.value.strip()):
+            return None
+        value = self.text(node, what, required=False)
+        return False if value is None else value
+
+    def clean_text(self, value: str, where: Where, what: str) -> bool:
+        """False (an error) for control characters; a warning for bidi overrides and zero-width characters."""
+        bad = texthygiene.control_characters(value)
+        if bad:
+            self.problem(
+                where,
+                f"{what} contains control characters ({', '.join(bad)})",
+                "delete them: they do not show in a post, and in a terminal they can disguise the text",
+            )
+            return False
+        hidden = texthygiene.hidden_characters(value)
+        if hidden:
+            self.problem(
+                where,
+                f"{what} contains invisible characters ({', '.join(hidden)}) that can hide or reorder words",
+                "delete them unless you know the text needs them",
+                warning=True,
+                code="invisible-characters",
+            )
+        return True
 
     def integer(self, node: Node | None, what: str, default: int, *, minimum: int = 0) -> int:
         if node is None:

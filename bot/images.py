@@ -17,13 +17,13 @@ from pathlib import Path
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
+from bot.contentfiles import MAX_IMAGE_BYTES, ContentFileError, read_capped
 from bot.errors import BotError
 
 MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 MAX_PIXELS = 50_000_000
 """Width x height of one frame; a 50-megapixel photo decodes to about 200 MB."""
-MAX_FILE_BYTES = 20_000_000
-"""On disk; a phone photo is well under 15 MB."""
+MAX_FILE_BYTES = MAX_IMAGE_BYTES
 _FORMATS_HINT = "use PNG, JPEG, GIF or WebP"
 
 
@@ -52,23 +52,23 @@ def check_file(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> Header:
 
 
 def _read(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes: a regular file (a symlink swapped in after validation is refused), at most ``max_bytes``."""
     try:
         size = path.stat().st_size
-        if size > max_bytes:
-            raise BotError(
-                f"image {path} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB",
-                hint="save a smaller copy (a 4000-pixel JPEG is plenty)",
-            )
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
     except OSError as exc:
         raise BotError(
             f"cannot read image {path}: {exc.strerror or type(exc).__name__}",
             hint="check the path under content/",
         ) from None
-    if len(raw) > max_bytes:
-        raise BotError(f"image {path} is over the {max_bytes / 1e6:g} MB limit")
-    return raw
+    if size > max_bytes:
+        raise BotError(
+            f"image {path} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB",
+            hint="save a smaller copy (a 4000-pixel JPEG is plenty)",
+        )
+    try:
+        return read_capped(path, max_bytes)
+    except ContentFileError as exc:
+        raise BotError(f"image: {exc.message}", hint="check the path under content/") from None
 
 
 class _opened:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from bot import lint
+from bot import contentfiles, lint, texthygiene
 from bot.compose import TemplateError
+from bot.errors import BotError
 from bot.fields import FieldReader
 from bot.models import Image, PostSpec
 from bot.publishers import registry
@@ -61,16 +63,8 @@ class PostChecker(FieldReader):
             rel = self.text(v["text_file"], "text_file")
             text_where = v["text_file"].where
             if rel is not None:
-                path = self.content / rel.strip()
-                try:
-                    text = path.read_text(encoding="utf-8").strip()
-                except (OSError, UnicodeDecodeError):
-                    self.problem(
-                        text_where,
-                        f"text_file {rel!r} not found or not UTF-8 text under {self.content}",
-                        "paths are relative to content/",
-                    )
-                    ok = False
+                text = self.text_file(rel, text_where)
+                ok = ok and text is not None
         else:
             text = self.text(v.get("text"), "text", parent=item, key="text")
             if "text" in v:
@@ -150,19 +144,60 @@ class PostChecker(FieldReader):
             if rel is None:
                 ok = False
                 continue
-            path = self.content / rel.strip()
             where = item.value["file"].where
-            if not path.is_file():
+            if alt is not None and texthygiene.is_invisible(alt):
                 self.problem(
-                    where, f"image {rel!r} not found under {self.content}", "paths are relative to content/"
+                    item.value["alt"].where,
+                    "alt text is only invisible characters, so screen readers get nothing",
+                    "describe what the image shows",
                 )
                 ok = False
-            elif path.suffix.lower() not in IMAGE_SUFFIXES:
-                self.problem(where, f"{rel!r} is not a PNG, JPEG, GIF or WebP image")
+            path = self.image_file(rel, where)
+            if path is None:
                 ok = False
-            if ok and alt is not None:
+            if ok and alt is not None and path is not None:
                 out.append(Image(path, alt.strip()))
         return out if ok else None
+
+    def text_file(self, rel: str, where: Where) -> str | None:
+        """A ``text_file:``'s words: a UTF-8 file inside the content folder, at most 64 KB, no control
+        characters; None (with the problem reported) otherwise."""
+        try:
+            path = contentfiles.confine(self.content, rel, max_bytes=contentfiles.MAX_TEXT_BYTES)
+            data = contentfiles.read_capped(path, contentfiles.MAX_TEXT_BYTES)
+        except contentfiles.ContentFileError as exc:
+            self.problem(where, f"text_file {exc.message}", exc.hint)
+            return None
+        try:
+            text = data.decode("utf-8").replace("\r\n", "\n").strip()
+        except UnicodeDecodeError:
+            self.problem(where, f"text_file {rel!r} is not UTF-8 text", "save it as UTF-8 text")
+            return None
+        if not text:
+            self.problem(where, f"text_file {rel!r} is empty")
+            return None
+        if not self.clean_text(text, where, f"text_file {rel!r}"):
+            return None
+        return text
+
+    def image_file(self, rel: str, where: Where) -> Path | None:
+        """An image inside the content folder whose header Pillow reads (format, pixel budget); its real path."""
+        try:
+            path = contentfiles.confine(self.content, rel, max_bytes=contentfiles.MAX_IMAGE_BYTES)
+        except contentfiles.ContentFileError as exc:
+            self.problem(where, f"image {exc.message}", exc.hint)
+            return None
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            self.problem(where, f"{rel!r} is not a PNG, JPEG, GIF or WebP image")
+            return None
+        from bot.images import check_file  # Pillow only when a schedule has images
+
+        try:
+            check_file(path)
+        except BotError as exc:
+            self.problem(where, f"image {rel!r}: {exc.message}", exc.hint)
+            return None
+        return path
 
     def content_warning(self, node: Node | None) -> str | Literal[False] | None:
         """A post's ``content_warning:``: short plain words shown before the post; False when invalid."""

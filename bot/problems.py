@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.texthygiene import for_terminal
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
@@ -19,7 +21,8 @@ class Problem:
     def format(self, *, strict: bool = False) -> str:
         level = "error" if self.severity == "error" or strict else "warning"
         text = f"{self.file}:{self.line}:{self.column}: {level}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
+        # A file name or a quoted value may hold escape sequences: never let them reach a terminal raw.
+        return for_terminal(f"{text} (hint: {self.hint})" if self.hint else text)
 
     def is_error(self, *, strict: bool = False) -> bool:
         return self.severity == "error" or strict

@@ -282,7 +282,7 @@ class _Loader(PostChecker, SettingsReader):
                 )
             else:
                 at = self.local_datetime(at_node)
-            name = self.text(item.value.get("name"), "name", required=False)
+            name = self.optional_text(item.value.get("name"), "name")
             spec = self.post_spec(
                 item,
                 ["id", "at", "name"],
@@ -291,7 +291,7 @@ class _Loader(PostChecker, SettingsReader):
                 POST_TEMPLATE_FIELDS,
                 {"name": (name or ident or "").strip()},
             )
-            if ident and at and spec:
+            if ident and at and spec and name is not False:
                 out.append(
                     QueuedPost(ident, at, spec, self.display(path), item.where.line, (name or ident).strip())
                 )
@@ -403,7 +403,10 @@ class _Loader(PostChecker, SettingsReader):
             if start and end and end < start:
                 self.problem(v["end"].where, "end is before start")
                 ok = False
-            name = self.text(v.get("name"), "name", required=False)
+            found_name = self.optional_text(v.get("name"), "name")
+            if found_name is False:
+                ok = False
+            name = found_name or None
             specs: list[PostSpec] = []
             texts = v.get("texts")
             if texts is None or texts.kind != "list" or not texts.value:

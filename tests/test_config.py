@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image as PILImage
 
 from bot.planner import human_date
 from bot.postchecks import LONGEST_DATE
@@ -37,7 +38,7 @@ def build(root: Path, files: dict[str, str | bytes]) -> None:
 def load(tmp_path: Path, files: dict[str, str | bytes]) -> Loaded:
     build(tmp_path, files)
     (tmp_path / "content" / "images").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "content" / "images" / "a.png").write_bytes(b"\x89PNG\r\n")
+    PILImage.new("RGB", (4, 4)).save(tmp_path / "content" / "images" / "a.png")  # validate reads headers
     (tmp_path / "content" / "images" / "notes.txt").write_text("not an image")
     return load_schedules(tmp_path / "schedules", tmp_path / "content", today=TODAY)
 

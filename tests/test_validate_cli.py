@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image as PILImage
 
 from bot.cli import main
 
@@ -217,7 +218,7 @@ def test_read_only_commands_do_not_import_network_sdks(command: list[str], tmp_p
 def test_content_folder_beside_a_copied_schedules_folder_is_used(tmp_path: Path) -> None:
     shutil.copytree(REPO / "schedules", tmp_path / "schedules")
     (tmp_path / "content" / "images").mkdir(parents=True)
-    (tmp_path / "content" / "images" / "a.png").write_bytes(b"\x89PNG")
+    PILImage.new("RGB", (4, 4)).save(tmp_path / "content" / "images" / "a.png")  # validate reads headers
     write(
         tmp_path / "schedules",
         {

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 
-from bot import settings
+from bot import contentfiles, settings, texthygiene
 from bot.cli.common import load_logged
 from bot.cli.wiring import open_bot, with_server_options
 from bot.compose import compose
@@ -63,6 +63,24 @@ def run_forever(args: argparse.Namespace) -> int:
     return 0
 
 
+def _own_image(path: str) -> Path:
+    """A ``post --image``: a maintainer's own file inside the working directory, under the image caps."""
+    from bot.images import check_file
+
+    try:
+        real = contentfiles.confine(
+            Path.cwd(),
+            path,
+            max_bytes=contentfiles.MAX_IMAGE_BYTES,
+            folder_name="the working directory",
+            allow_absolute=True,
+        )
+        check_file(real)
+    except BotError as exc:
+        raise ConfigError(f"image {texthygiene.for_terminal(exc.message)}", hint=exc.hint) from None
+    return real
+
+
 def post_now(args: argparse.Namespace) -> int:
     setup_logging(quiet=True)
     if len(args.alt) != len(args.image):
@@ -73,13 +91,16 @@ def post_now(args: argparse.Namespace) -> int:
     max_images = min(spec.images.max_images for spec in registry.specs())
     if len(args.image) > max_images:
         raise ConfigError(f"at most {max_images} images per post")
+    for what, value in (("the text", args.text), *((f"alt text {i + 1}", a) for i, a in enumerate(args.alt))):
+        bad = texthygiene.control_characters(value)
+        if bad:
+            raise ConfigError(f"{what} contains control characters ({', '.join(bad)})", hint="delete them")
     images = []
     for path, alt in zip(args.image, args.alt, strict=True):
-        if not Path(path).is_file():
-            raise ConfigError(f"image {path} not found")
-        if not alt.strip():
-            raise ConfigError(f"alt text for {path} is empty", hint="describe what the image shows")
-        images.append(Image(Path(path), alt.strip()))
+        shown = texthygiene.for_terminal(path)
+        if not alt.strip() or texthygiene.is_invisible(alt):
+            raise ConfigError(f"alt text for {shown} is empty", hint="describe what the image shows")
+        images.append(Image(_own_image(path), alt.strip()))
     moment = now()
     # Each `post` is its own ledger item, even for the same text: the network, not the ledger, judges duplicates.
     key = f"manual/{moment:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"

@@ -23,6 +23,7 @@ from bot.cli.common import (
 from bot.cli.parser import EXIT_INVALID, EXIT_OK
 from bot.schedules import Loaded, load_schedules
 from bot.settings import content_dir, now, schedules_dir
+from bot.texthygiene import for_terminal
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -79,7 +80,7 @@ def upcoming(args: argparse.Namespace) -> int:
         return EXIT_OK
     blackout = set(settings.blackout)
     for entry in entries:
-        print(format_due(entry, blackout=date.fromisoformat(entry["at"][:10]) in blackout))
+        print(for_terminal(format_due(entry, blackout=date.fromisoformat(entry["at"][:10]) in blackout)))
         print()
     print(f"{len(entries)} post(s) from {first} to {last} ({settings.timezone.key})")
     return EXIT_OK
@@ -116,7 +117,7 @@ def calendar(args: argparse.Namespace) -> int:
     else:
         for e in entries:
             span = e["start"] if e["start"] == e["end"] else f"{e['start']} to {e['end']}"
-            print(f"{span:<26} {e['name']}  ({e['file']})")
+            print(for_terminal(f"{span:<26} {e['name']}  ({e['file']})"))
         print(f"{len(entries)} observance(s) in {label}")
     return EXIT_OK
 
@@ -189,7 +190,8 @@ def changes(args: argparse.Namespace) -> int:
         ]
 
     found = compare(entries(base), entries(current))
-    print(changes_markdown(found, first, last, problems=len(current.errors())), end="")
+    # The pull-request workflow puts this in the public job summary: no escape or bidi control gets through.
+    print(for_terminal(changes_markdown(found, first, last, problems=len(current.errors()))), end="")
     return EXIT_OK
 
 
@@ -205,7 +207,7 @@ def status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
     else:
-        print(format_status(data))
+        print(for_terminal(format_status(data)))
     return EXIT_OK
 
 

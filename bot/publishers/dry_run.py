@@ -19,6 +19,7 @@ from bot.fetch import Fetcher
 from bot.images import prepare_image
 from bot.models import Post, Receipt, Settings
 from bot.publishers import registry
+from bot.texthygiene import for_terminal
 
 
 class DryRunPublisher:
@@ -93,7 +94,7 @@ class DryRunPublisher:
         lines = self.describe(post)
         with self._lock:
             out = self.out or sys.stdout
-            out.write("\n".join(lines) + "\n")
+            out.write(for_terminal("\n".join(lines)) + "\n")
             out.flush()
         return Receipt(self.network, f"dry-run:{post.key}", "", 0.0, dry_run=True)
 
