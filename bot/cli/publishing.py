@@ -19,7 +19,7 @@ from bot.cli.common import load_logged
 from bot.cli.wiring import open_bot, with_server_options
 from bot.compose import compose
 from bot.deliver import TAKEN, Deliverer, Outcome
-from bot.errors import ConfigError, DuplicateError, PublishError
+from bot.errors import BotError, ConfigError, DuplicateError, PublishError
 from bot.logs import setup_logging
 from bot.models import Draft, Image
 from bot.publishers import factory, registry
