@@ -162,3 +162,38 @@ def schedules_with_extras(tmp: Path) -> Path:
         "    hashtags: [EndSeclusion]\n"
     )
     return root
+
+
+def seed_ledger(db: Path, networks: tuple[str, ...], now: Any) -> None:
+    """A real SQLite ledger with, on every network, one sent post (with its URL), one failed for good and one
+    waiting: what the status page shows."""
+    from bot.store import Ledger
+
+    rows = (
+        ("queue/sent-one", "A sent post"),
+        ("queue/failed-one", "A failed post"),
+        ("queue/waiting-one", "A waiting post"),
+    )
+    with Ledger.open(db) as ledger:
+        for network in networks:
+            for key, name in rows:
+                ledger.ensure(
+                    key, network, dry_run=False, source="queue", name=name, due_at=now, payload="{}", now=now
+                )
+            ledger.mark_sent(
+                "queue/sent-one",
+                network,
+                dry_run=False,
+                remote_id="1",
+                url=f"https://example.org/{network}/1",
+                cost=0.0,
+                now=now,
+            )
+            ledger.mark_failed(
+                "queue/failed-one",
+                network,
+                dry_run=False,
+                error="the network said no",
+                retry_at=None,
+                now=now,
+            )

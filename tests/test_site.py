@@ -19,8 +19,7 @@ from bot.cli import main
 from bot.planner import day_window, due_between
 from bot.schedules import load_schedules
 from bot.site.views import anchor
-from bot.store import Ledger
-from tests.browser_fixtures import ALT, FIRST, schedules_with_extras
+from tests.browser_fixtures import ALT, FIRST, schedules_with_extras, seed_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -121,6 +120,8 @@ def test_images_alt_text_warnings_problems_and_edit_links(tmp_path: Path, extras
     long_post = index.split(f'id="{anchor("post", "queue/site-test-too-long")}"', 1)[1].split("</article>")[0]
     assert "text is too long for" in long_post and "<strong>too long</strong>" in long_post
     assert 'href="https://github.com/endseclusion/aasr-bot/edit/main/schedules/queue/site-test.yaml"' in index
+    # Files are named as the repository names them, wherever the schedules were read from.
+    assert "<code>schedules/queue/site-test.yaml</code>" in index and str(extras) not in index
 
 
 def test_a_wrong_repository_setting_is_a_problem(tmp_path: Path, extras: Path) -> None:
@@ -135,31 +136,8 @@ def test_status_page_from_a_real_ledger(
 ) -> None:
     db = tmp_path / "ledger.sqlite3"
     now = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
-    loaded = load_schedules(REPO / "schedules", REPO / "content")
-    networks = loaded.schedules.settings.networks
-    with Ledger.open(db) as ledger:
-        for network in networks:
-            for key, name in (("queue/sent-one", "A sent post"), ("queue/failed-one", "A failed post")):
-                ledger.ensure(
-                    key, network, dry_run=False, source="queue", name=name, due_at=now, payload="{}", now=now
-                )
-            ledger.mark_sent(
-                "queue/sent-one",
-                network,
-                dry_run=False,
-                remote_id="1",
-                url=f"https://example.org/{network}/1",
-                cost=0.0,
-                now=now,
-            )
-            ledger.mark_failed(
-                "queue/failed-one",
-                network,
-                dry_run=False,
-                error="the network said no",
-                retry_at=None,
-                now=now,
-            )
+    networks = load_schedules(REPO / "schedules", REPO / "content").schedules.settings.networks
+    seed_ledger(db, networks, now)
     monkeypatch.setenv("BOT_DB", str(db))
     monkeypatch.setenv("BOT_NOW", "2026-12-03T12:00:00-05:00")
     out = tmp_path / "site"
@@ -169,6 +147,10 @@ def test_status_page_from_a_real_ledger(
         assert f'href="https://example.org/{network}/1"' in page
         assert f"python -m bot retry queue/failed-one --network {network}" in page
     assert "the network said no" in page
+    assert "A waiting post" in page
+    assert (
+        'due <time datetime="2026-12-03T16:00:00+00:00">Thursday, December 3, 2026, 11:00 EST</time>' in page
+    )
     assert 'href="status.html"' in (out / "index.html").read_text()
 
 

@@ -6,7 +6,7 @@ pages ask for nothing but their own files. Screenshots of each page are saved in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,15 @@ from bot.planner import day_window, due_between
 from bot.preview import render_due
 from bot.schedules import load_schedules
 from bot.site.views import anchor
-from tests.browser_fixtures import ARTIFACTS, FIRST, WCAG_TAGS, Served, schedules_with_extras, serve
+from tests.browser_fixtures import (
+    ARTIFACTS,
+    FIRST,
+    WCAG_TAGS,
+    Served,
+    schedules_with_extras,
+    seed_ledger,
+    serve,
+)
 
 PAGES = ["index.html", "calendar/2026.html", "calendar/2027.html", "status.html"]
 WIDTHS = [360, 1280]
@@ -27,8 +35,10 @@ WIDTHS = [360, 1280]
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("browser-site")
     schedules = schedules_with_extras(tmp)
+    networks = load_schedules(schedules, tmp / "content").schedules.settings.networks
+    seed_ledger(tmp / "ledger.sqlite3", networks, datetime(2026, 12, 3, 13, 0, tzinfo=UTC))
     patch = pytest.MonkeyPatch()
-    patch.setenv("BOT_DB", str(tmp / "ledger.sqlite3"))  # an empty ledger: the status page's empty states
+    patch.setenv("BOT_DB", str(tmp / "ledger.sqlite3"))
     patch.setenv("BOT_NOW", "2026-12-03T09:00:00-05:00")
     try:
         out = tmp / "site"
@@ -148,3 +158,22 @@ def test_skip_link_moves_focus_to_the_content(page: Any, site: Served) -> None:
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
     assert Path(page.url).name == "index.html#main"
+
+
+@pytest.mark.parametrize("name", ["index.html", "calendar/2027.html"])
+def test_pages_print_without_navigation_or_sideways_overflow(page: Any, site: Served, name: str) -> None:
+    open_page(page, site, name)
+    page.emulate_media(media="print")
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('header.site nav')).display") == "none"
+    )
+    assert page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    pdf = page.pdf(format="Letter")
+    assert pdf[:5] == b"%PDF-"
+
+
+def test_status_page_shows_the_ledger(page: Any, site: Served) -> None:
+    open_page(page, site, "status.html")
+    body = page.locator("main").inner_text()
+    assert "the network said no" in body and "A waiting post" in body
+    assert page.locator("a[href^='https://example.org/']").count() >= 1

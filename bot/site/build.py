@@ -114,21 +114,31 @@ class _Site:
         self.years = options.years or (options.first.year, options.first.year + 1)
         self.window = day_window(options.first, self.last, self.tz)
         self.starts = _post_starts(loaded)
-        self.problems = views.ProblemIndex(loaded.problems, _lines_by_file(self.starts))
+        self.paths: dict[str, str] = {}
+        self.problems = views.ProblemIndex(loaded.problems, _lines_by_file(self.starts), self.shown)
         self.written: list[str] = []
         self.copied: dict[Path, str] = {}
-        self.edits: dict[str, str | None] = {}
+        self.env.filters["when"] = self.when
 
     # ------------------------------------------------------------------ helpers
+
+    def shown(self, display: str) -> str:
+        """A schedule file as the repository names it (``schedules/queue/x.yaml``), wherever it was read."""
+        found = self.paths.get(display)
+        if found is None:
+            found = self.paths[display] = views.repo_path(display, self.schedules.root)
+        return found
 
     def edit(self, display: str) -> str | None:
         if not self.options.repository:
             return None
-        found = self.edits.get(display)
-        if found is None:
-            path = views.repo_path(display, self.schedules.root)
-            found = self.edits[display] = views.edit_url(self.options.repository, self.options.branch, path)
-        return found
+        return views.edit_url(self.options.repository, self.options.branch, self.shown(display))
+
+    def when(self, iso: str | None) -> str:
+        """An ISO instant from the ledger in words, in the schedules' time zone."""
+        if not iso:
+            return ""
+        return views.local_when(datetime.fromisoformat(iso).astimezone(self.tz))
 
     def write(self, name: str, text: str | bytes) -> None:
         path = self.out / name
@@ -196,6 +206,7 @@ class _Site:
                 at,
                 images=[self.image(i["file"], i["alt"]) for i in entry["images"]],
                 edit=self.edit(entry["file"]),
+                file=self.shown(entry["file"]),
                 warnings=self.problems.near(entry["file"], self.start_line(entry["key"])),
                 blackout=at.date() in blackout,
                 lang=_own_language(due.draft.langs, self.lang),
@@ -210,7 +221,7 @@ class _Site:
             count=len(found),
             days=list(days.items()),
             networks=[views.network_label(n) for n in self.settings.networks],
-            problems=[p.format() for p in self.loaded.errors()],
+            problems=[self.problems.format(p) for p in self.loaded.errors()],
         )
         return len(found)
 
@@ -237,6 +248,7 @@ class _Site:
                 posts,
                 post_href=post_href,
                 edit=self.edit,
+                shown=self.shown,
             )
             total += len(found)
             self.page(

@@ -86,6 +86,7 @@ def occurrences(
     *,
     post_href: Callable[[Due], str | None],
     edit: Callable[[str], str | None],
+    shown: Callable[[str], str] = lambda file: file,
     notes: Callable[[Observance], tuple[str, ...]] = lambda obs: (),
 ) -> list[Occurrence]:
     """Every occurrence overlapping ``year``; ``posts`` maps (observance id, occurrence's start year) to
@@ -106,7 +107,7 @@ def occurrences(
                     when=obs.when,
                     source=obs.source,
                     source_is_link=obs.source.startswith(("https://", "http://")),
-                    file=obs.file,
+                    file=shown(obs.file),
                     edit_url=edit(obs.file),
                     posts=tuple(PostLink(_post_when(d.at), post_href(d)) for d in mine),
                     notes=notes(obs),

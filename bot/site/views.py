@@ -8,8 +8,8 @@ never shows a text the bot would not send. Nothing here reads a clock, the netwo
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -142,12 +142,14 @@ class EntryView:
 
 
 def repo_path(display: str, root: Path) -> str:
-    """A schedule file's path as the repository names it (``schedules/awareness/x.yaml``)."""
+    """A schedule file's path as the repository names it: as the loader shows it when that is relative (the
+    bot runs from the repository's root), else relative to the folder holding the schedules folder."""
     path = Path(display)
-    absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not path.is_absolute():
+        return path.as_posix()
     try:
-        return absolute.relative_to(root.resolve().parent).as_posix()
-    except ValueError:
+        return path.resolve().relative_to(root.resolve().parent).as_posix()
+    except (OSError, ValueError):
         return path.as_posix()
 
 
@@ -162,7 +164,13 @@ class ProblemIndex:
     """Which problems belong next to which post: a problem goes to the post of its file that starts last at
     or before its line; one above every post (a file-level problem) goes to all of that file's posts."""
 
-    def __init__(self, problems: Sequence[Problem], starts: Mapping[str, Sequence[int]]) -> None:
+    def __init__(
+        self,
+        problems: Sequence[Problem],
+        starts: Mapping[str, Sequence[int]],
+        shown: Callable[[str], str] = lambda file: file,
+    ) -> None:
+        self._shown = shown
         self._by_file: dict[str, list[Problem]] = {}
         for problem in problems:
             self._by_file.setdefault(problem.file, []).append(problem)
@@ -181,8 +189,12 @@ class ProblemIndex:
         for problem in self._by_file.get(file, ()):
             owner = self._owner(file, problem.line)
             if owner is None or start is None or owner == start:
-                out.append(problem.format())
+                out.append(self.format(problem))
         return out
+
+    def format(self, problem: Problem) -> str:
+        """``file:line:column: ...`` as ``validate`` prints it, the file named as the repository names it."""
+        return replace(problem, file=self._shown(problem.file)).format()
 
 
 def entry_view(
@@ -191,6 +203,7 @@ def entry_view(
     *,
     images: Sequence[ImageView],
     edit: str | None,
+    file: str,
     warnings: Sequence[str],
     blackout: bool,
     lang: str = "",
@@ -227,7 +240,7 @@ def entry_view(
         at=at.isoformat(timespec="minutes"),
         source=entry["source"],
         name=entry["name"],
-        file=entry["file"],
+        file=file,
         edit_url=edit,
         card=card(entry.get("link")),
         images=tuple(images),
