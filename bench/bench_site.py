@@ -70,7 +70,9 @@ def measure(label: str, schedules: Path, target: float | None) -> None:
         out = Path(tmp) / "site"
         wall, cpu = command(schedules, out)
         load, build, posts = library(schedules, Path(tmp) / "site-lib")
-        verdict = "" if target is None else f"  target < {target:.0f} s: {'met' if wall < target else 'MISSED'}"
+        verdict = (
+            "" if target is None else f"  target < {target:.0f} s: {'met' if wall < target else 'MISSED'}"
+        )
         print(
             f"{label:>18}: command {wall:6.2f} s wall, {cpu:5.2f} s CPU (best of 3){verdict}\n"
             f"{'':>18}  in-process: load {load:5.2f} s + build {build:5.2f} s; {posts} coming posts; "
