@@ -22,7 +22,9 @@ def render_due(
     ``options``: each network's settings (``Settings.network_options``), which may change how it counts.
     """
     from bot.compose import compose, native_warning, render
+    from bot.publishers import registry
     from bot.publishers.registry import text_rules
+    from bot.textlen import card_link
 
     posts = {}
     draft = due.draft
@@ -45,6 +47,10 @@ def render_due(
         }
         if warning:
             posts[network]["content_warning"] = warning
+        if registry.get(network).link_cards and not draft.images:
+            card = card_link(draft.link, text)
+            if card:
+                posts[network]["card"] = card
     return {
         "at": due.at.isoformat(timespec="seconds"),
         "key": draft.key,
@@ -68,6 +74,8 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
             lines.append(f"             [content warning: {post['content_warning']}]")
         for text_line in post["text"].splitlines() or [""]:
             lines.append(f"             {text_line}")
+        if post.get("card"):
+            lines.append(f"             [link card from {post['card']}]")
     for image in entry["images"]:
         lines.append(f"    image    {image['file']} (alt: {image['alt']})")
     return "\n".join(lines)
@@ -137,7 +145,9 @@ def calendar_ics(entries: list[dict[str, Any]], year: int | None) -> bytes:
             event.add("url", entry["source"])
         event.add("transp", "TRANSPARENT")
         cal.add_component(event)
-    return bytes(cal.to_ical(sorted=False))  # insertion order is already fixed; sorting 20,000 events costs ~1 s
+    return bytes(
+        cal.to_ical(sorted=False)
+    )  # insertion order is already fixed; sorting 20,000 events costs ~1 s
 
 
 def _stamp(year: int) -> Any:

@@ -95,3 +95,23 @@ def url_spans(text: str) -> list[tuple[int, int]]:
     return [
         (int(u["indices"][0]), int(u["indices"][1])) for u in _twitter_text().extract_urls_with_indices(text)
     ]
+
+
+_LINK = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_LINK_TAIL = ".,;:!?)]}'\"…"
+
+
+def card_link(link: str | None, text: str) -> str | None:
+    """The URL a link card is made from: the post's ``link``, else the first http(s) URL in its text (as
+    Bluesky's own app does), without trailing punctuation; None when there is neither."""
+    if link:
+        return link
+    match = _LINK.search(text)
+    if match is None:
+        return None
+    url = match.group(0)
+    while url and url[-1] in _LINK_TAIL:
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break  # a balanced parenthesis belongs to the URL (Wikipedia-style links)
+        url = url[:-1]
+    return url if "://" in url and url.split("://", 1)[1] else None

@@ -24,11 +24,13 @@ import httpx
 import pytest
 from PIL import Image as PILImage
 
+from bot.compose import compose
 from bot.errors import AuthError, RateLimitError, RejectedError, TransientError
 from bot.fetch import Fetcher
-from bot.models import Image, Post, Receipt
+from bot.models import Draft, Image, Post, Receipt
 from bot.publishers.base import Publisher
 from bot.publishers.bluesky import BlueskyCredentials, BlueskyPublisher, record_key
+from bot.publishers.registry import text_rules
 from tests.hostile_images import bomb_png
 from tests.pds_fixtures import LocalPds, listening_addresses, local_http, reply
 
@@ -236,6 +238,32 @@ def test_link_card_with_downscaled_thumbnail(
     )
     assert blob.status_code == 200 and len(blob.content) == thumb["size"]
     assert PILImage.open(io.BytesIO(blob.content)).format == "JPEG"
+
+
+def test_first_link_in_the_text_gets_the_card_when_there_is_no_link(
+    bsky: BlueskyPublisher, local_pds: LocalPds
+) -> None:
+    """`post "... https://..."` without --link: the card comes from the first URL in the text, as in Bluesky's app."""
+    page = b"""<html><head><meta property="og:title" content="Our stories"></head></html>"""
+    other = b"""<html><head><meta property="og:title" content="Not this one"></head></html>"""
+    routes = {
+        "/stories/": lambda h: reply(h, 200, page, "text/html"),
+        "/other/": lambda h: reply(h, 200, other, "text/html"),
+    }
+    with local_http(routes) as base:
+        draft = Draft(
+            key="manual/20261203T150000-cafe",
+            source="manual",
+            name="manual post",
+            file="command line",
+            text=f"Read what families told us: {base}/stories/. And more at {base}/other/",
+        )
+        post = compose(draft, "bluesky", due_at=DUE, rules=text_rules("bluesky"))
+        assert post.link is None
+        receipt = bsky.publish(post)
+    embed = value_of(local_pds, receipt)["embed"]
+    assert embed["$type"] == "app.bsky.embed.external"
+    assert (embed["external"]["uri"], embed["external"]["title"]) == (f"{base}/stories/", "Our stories")
 
 
 @pytest.mark.parametrize("failure", ["404", "timeout", "huge"])

@@ -104,3 +104,13 @@ def test_retry_while_the_daemon_sends_the_row_posts_once_and_says_it_is_taken(
         daemon.send_signal(signal.SIGTERM)
         daemon.communicate(timeout=30)
     assert len(x_server.tweets) == 1 and len(x_server.requests_to("/2/tweets")) == 2
+
+
+def test_post_dry_run_says_the_card_comes_from_the_first_link_in_the_text(tmp_path: Path) -> None:
+    write_tree(tmp_path)
+    url = "http://127.0.0.1:9/stories/one/"  # never fetched for real: the card fetcher refuses loopback addresses
+    result = bot(
+        ["post", f"Read what families told us: {url}", "--dry-run"], clean_env(tmp_path, now=T0), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"link card (from the first link in the text): {url}" in result.stdout

@@ -38,7 +38,13 @@ def test_upcoming_json_fields_and_dst_offsets(capsys: pytest.CaptureFixture[str]
     text = "Last day of Spring Forward Days 2027.\n\nhttps://endseclusion.org/\n#EndSeclusion"
     assert last["posts"] == {
         "x": {"text": text, "length": 37 + 2 + 23 + 1 + 13, "limit": 280, "fits": True},
-        "bluesky": {"text": text, "length": len(text), "limit": 300, "fits": True},
+        "bluesky": {
+            "text": text,
+            "length": len(text),
+            "limit": 300,
+            "fits": True,
+            "card": "https://endseclusion.org/",  # the bot builds Bluesky's link card: from this URL
+        },
     }
     assert entries[1]["posts"]["x"]["text"] == "Second day, March 14, 2027."  # type: ignore[index]
 

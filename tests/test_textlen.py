@@ -14,6 +14,7 @@ from bot.publishers.registry import fits, measure, text_rules
 from bot.publishers.x import LIMIT as X_LIMIT
 from bot.textlen import (
     bluesky_length,
+    card_link,
     extract_urls,
     graphemes,
     url_spans,
@@ -186,3 +187,28 @@ def test_extract_urls_matches_twitter_text(case: dict[str, Any]) -> None:
 def test_url_spans_match_twitter_text(case: dict[str, Any]) -> None:
     found = [{"url": case["text"][s:e], "indices": [s, e]} for s, e in url_spans(case["text"])]
     assert found == case["expected"]
+
+
+@pytest.mark.parametrize(
+    ("link", "text", "card"),
+    [
+        ("https://endseclusion.org/a/", "See https://example.org/b", "https://endseclusion.org/a/"),
+        (
+            None,
+            "Read it: https://endseclusion.org/stories/one. Then share.",
+            "https://endseclusion.org/stories/one",
+        ),
+        (None, "Two: http://a.example/x and https://b.example/y", "http://a.example/x"),
+        (
+            None,
+            "Wiki (https://en.wikipedia.org/wiki/Seclusion_(restraint)) here",
+            "https://en.wikipedia.org/wiki/Seclusion_(restraint)",
+        ),
+        (None, "No link here, only endseclusion.org", None),
+        (None, "Broken https:// nothing", None),
+    ],
+)
+def test_card_link_is_the_link_or_the_first_url_in_the_text(
+    link: str | None, text: str, card: str | None
+) -> None:
+    assert card_link(link, text) == card

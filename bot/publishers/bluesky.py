@@ -33,7 +33,7 @@ from bot.errors import (
 )
 from bot.models import Image, Post, Receipt
 from bot.publishers.spec import Account, Credential, ImageRules, NetworkSpec, Options, TextRules, lazy_module
-from bot.textlen import bluesky_length
+from bot.textlen import bluesky_length, card_link
 
 if TYPE_CHECKING:
     import httpx
@@ -499,15 +499,17 @@ class BlueskyPublisher:
         return _model_utils.get_response_model(response, models.ComAtprotoRepoUploadBlob.Response).blob
 
     def _embed(self, client: Client, post: Post) -> Any:
-        """Images if the post has any (Bluesky allows one embed), else a link card if it has a link."""
+        """Images if the post has any (Bluesky allows one embed), else a link card: from its link, or the first
+        URL in its text (as Bluesky's own app does)."""
         if post.images:
             return models.AppBskyEmbedImages.Main(
                 images=[self._image(client, image) for image in post.images]
             )
-        if post.link:
+        url = card_link(post.link, post.text)
+        if url:
             from bot.linkcard import fetch_card
 
-            card = fetch_card(post.link, self._http, timeout=self._card_timeout)
+            card = fetch_card(url, self._http, timeout=self._card_timeout)
             if card is not None:
                 return self._card(client, card)
         return None

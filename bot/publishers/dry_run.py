@@ -20,6 +20,7 @@ from bot.images import prepare_image
 from bot.models import Post, Receipt, Settings
 from bot.publishers import registry
 from bot.texthygiene import for_terminal
+from bot.textlen import card_link
 
 
 class DryRunPublisher:
@@ -61,8 +62,10 @@ class DryRunPublisher:
         lines += [f"    | {line}" for line in post.text.splitlines() or [""]]
         if self.verbose:
             lines += self.spec.dry_run_lines(post)
-        if post.link and self.spec.link_cards and not post.images:
-            lines.append(f"    link card: {self._card(post.link)}")
+        card = card_link(post.link, post.text)
+        if card and self.spec.link_cards and not post.images:
+            source = "" if post.link else " (from the first link in the text)"
+            lines.append(f"    link card{source}: {self._card(card)}")
         elif post.link and not self.spec.link_cards:
             lines.append(f"    link: {post.link} ({self.spec.name} shows its own card)")
         for image in post.images:
