@@ -48,7 +48,7 @@ def _missing(what: str) -> None:
 def chromium_path() -> str:
     names = ("chromium", "chromium-browser", "google-chrome")  # the last: hosted CI runners' own Chrome
     found = os.environ.get("BOT_CHROMIUM") or next(filter(None, map(shutil.which, names)), None)
-    if not found:
+    if not found or not os.access(found, os.X_OK):
         _missing("Debian's chromium package (apt-get install chromium)")
     return str(found)
 

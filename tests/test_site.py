@@ -19,7 +19,7 @@ from bot.cli import main
 from bot.planner import day_window, due_between
 from bot.schedules import load_schedules
 from bot.site.views import anchor
-from tests.browser_fixtures import ALT, FIRST, schedules_with_extras, seed_ledger
+from tests.browser_fixtures import ALT, FIRST, chromium_path, schedules_with_extras, seed_ledger
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -225,3 +225,15 @@ def test_content_warning_and_a_posts_own_language(tmp_path: Path, extras: Path) 
         '<p class="text" lang='
         not in index.split(f'id="{anchor("post", "queue/site-test-image")}"')[1][:2000]
     )
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "Failed"), ("", "Skipped")])
+def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: str
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv("BOT_CHROMIUM", str(REPO / "no-such-browser"))
+    with pytest.raises(BaseException) as raised:
+        chromium_path()
+    assert type(raised.value).__name__ == outcome
+    assert "Debian's chromium package" in str(raised.value)
