@@ -143,14 +143,14 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
         {
             "schedules/settings.yaml": "timezone: America/NewYork\ndefault_time: '7pm'\n"
             "blackout: [2026-13-01, "
-            "'Dec 25']\nnetworks: [x, mastodon]\n",
+            "'Dec 25']\nnetworks: [x, myspace]\n",
         },
         [
             ("settings.yaml:1:11", "unknown time zone 'America/NewYork' (hint: use an IANA name"),
             ("settings.yaml:2:15", "default_time '7pm' is not a time of day"),
             ("settings.yaml:3:12", "not a date (hint: write YYYY-MM-DD"),
             ("settings.yaml:3:24", "blackout date 'Dec 25' is not a date"),
-            ("settings.yaml:4:15", "unknown network 'mastodon'"),
+            ("settings.yaml:4:15", "unknown network 'myspace'"),
         ],
     ),
     "duplicate ids in queue and recurring files": (
