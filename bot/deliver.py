@@ -167,7 +167,6 @@ class Deliverer:
         """
         network = publisher.network
         dry = publisher.dry_run
-        before = self.ledger.get(key, network, dry_run=dry)
         claimed = self.ledger.claim(key, network, dry_run=dry, owner=self.owner, now=now, lease=self.lease)
         if claimed is None:
             current = self.ledger.get(key, network, dry_run=dry)
@@ -193,7 +192,9 @@ class Deliverer:
                 "fix the schedule file, then `retry`"
             )
             return self._fail(claimed, dry, error, now, loud=retry_later)
-        since = (before.claimed_at if before and before.claimed_at else claimed.created_at) - RECOVER_SLACK
+        # Any attempt at this row may have got through, and several takeovers in a row can each be cut short
+        # (kill -9 during a recovery): the last claim is not the first attempt, so look from the row's creation.
+        since = claimed.created_at - RECOVER_SLACK
         looked = False
         lookup_failed = False
         if claimed.recovering:
