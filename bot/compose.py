@@ -21,7 +21,10 @@ from bot.textlen import graphemes, url_spans
 
 ELLIPSIS = "…"
 
-_NAME = regex.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME = regex.compile(r"[A-Za-z_][A-Za-z0-9_]*(?::[0-9]{4})?\Z")
+# {years_since:1990} -> "36" and {anniversary:1990} -> "36th" in 2026: counted from the post's {year}.
+_SINCE = regex.compile(r"(years_since|anniversary):([0-9]{4})\Z")
+SINCE_PLACEHOLDERS = ("years_since", "anniversary")
 # Escaped braces first, then a placeholder (up to the first "}"), then a lone brace, then plain text.
 _TEMPLATE_TOKEN = regex.compile(r"\{\{|\}\}|\{[^}]*\}|[{}]|[^{}]+")
 # Tokens that lose their meaning when cut: hashtags and @mentions (Bluesky handles too); URLs: textlen.
@@ -102,10 +105,28 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
             out.append(value)
         elif value in values:
             out.append(values[value])
+        elif (since := since_value(value, values)) is not None:
+            out.append(since)
         else:
             known = ", ".join("{" + k + "}" for k in sorted(values)) or "none"
             raise TemplateError(f"unknown placeholder {{{value}}} (known here: {known})", offset=offset)
     return "".join(out)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, ..."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def since_value(placeholder: str, values: Mapping[str, str]) -> str | None:
+    """The value of ``{years_since:YYYY}`` or ``{anniversary:YYYY}`` in the post's year, or None."""
+    m = _SINCE.match(placeholder)
+    year = values.get("year", "")
+    if not m or not year.isdigit():
+        return None
+    years = int(year) - int(m.group(2))
+    return str(years) if m.group(1) == "years_since" else ordinal(years)
 
 
 def _values(draft: Draft) -> dict[str, str]:

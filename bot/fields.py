@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from bot import lint, texthygiene
-from bot.compose import TemplateError, placeholders
+from bot.compose import SINCE_PLACEHOLDERS, TemplateError, placeholders
 from bot.models import Settings
 from bot.problems import Problem
 from bot.yamlsource import Node, Where, YamlProblem, load
@@ -273,11 +273,20 @@ class FieldReader:
             self.problem(where, f"broken template: {exc}", "write {{ and }} for literal braces")
             return
         for name in names:
+            base, _, since = name.partition(":")
+            if since and base in SINCE_PLACEHOLDERS and "year" in fields:
+                if int(since) > self.today.year:
+                    self.problem(
+                        where, f"{{{name}}} counts from a year still to come", "write the year it began"
+                    )
+                continue
             if name not in fields:
                 self.problem(
                     where,
                     f"unknown placeholder {{{name}}}",
-                    "available: " + ", ".join("{" + f + "}" for f in sorted(fields)),
+                    "available: "
+                    + ", ".join("{" + f + "}" for f in sorted(fields))
+                    + (", {years_since:YYYY}, {anniversary:YYYY}" if "year" in fields else ""),
                 )
 
 

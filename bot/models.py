@@ -17,6 +17,9 @@ SOURCES: tuple[str, ...] = ("awareness", "queue", "recurring", "feed")
 
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
+TEXT_ROTATION_YEAR = 2026
+"""The year an observance post's first ``texts:`` entry is used; the next year takes the second, and so on."""
+
 
 def _empty() -> Mapping[str, str]:
     return EMPTY
@@ -64,6 +67,13 @@ class ObservancePost:
     """1-based day of the observance (1 = its first day; -1 = its last day)."""
     time: time | None = None
     """Local posting time; None means the settings' default time."""
+    texts: tuple[PostSpec, ...] = ()
+    """``texts:``: versions used in turn, one a year (2026 the first); empty means ``spec`` every year."""
+
+    def for_year(self, year: int) -> PostSpec:
+        if not self.texts:
+            return self.spec
+        return self.texts[(year - TEXT_ROTATION_YEAR) % len(self.texts)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,8 @@ class Observance:
     line: int = 1
     hashtags: tuple[str, ...] = ()
     link: str | None = None
+    tone: str = ""
+    """``solemn`` for a day of mourning: ``validate`` warns when any other post falls on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +151,8 @@ class Draft:
     labels: tuple[str, ...] = ()
     """Self-labels for sensitive content (Bluesky), e.g. 'graphic-media'."""
     content_warning: str | None = None
+    unconfirmed: bool = False
+    """The date is forecast from the observance's rule, not yet confirmed by its organiser."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,3 +239,6 @@ class Settings:
     langs: tuple[str, ...] = ("en",)
     repository: str | None = None
     """GitHub ``owner/name`` of the schedules' repository: the site links each file to GitHub's editor."""
+    confirm_dates_days: int = 120
+    """``validate`` warns this many days ahead of an observance's first post in a year whose date is not yet
+    confirmed (past its ``confirmed_through:`` and missing from its ``dates:``)."""

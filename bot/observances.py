@@ -306,6 +306,43 @@ class RangeRule(Rule):
         return MAX_DAYS
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmedRule(Rule):
+    """A rule plus the dates an organiser has announced for some years (``dates:``), which win over it.
+
+    ``confirmed_through`` is the last year the rule itself is known to hold; for later years without an entry in
+    ``dates`` the rule is only a forecast (``confirmed`` says which).
+    """
+
+    base: Rule
+    by_year: tuple[tuple[int, Rule], ...] = ()
+    confirmed_through: int | None = None
+
+    def rule_for(self, year: int) -> Rule:
+        for y, rule in self.by_year:
+            if y == year:
+                return rule
+        return self.base
+
+    def span(self, year: int) -> Span | None:
+        return self.rule_for(year).span(year)
+
+    def confirmed(self, year: int) -> bool:
+        """Whether the date of ``year``'s occurrence is known, not forecast from the rule."""
+        if any(y == year for y, _ in self.by_year):
+            return True
+        return self.confirmed_through is None or year <= self.confirmed_through
+
+    @property
+    def reach(self) -> int:
+        return max([self.base.reach, *(rule.reach for _, rule in self.by_year)])
+
+
+def is_confirmed(rule: Rule, year: int) -> bool:
+    """Whether an occurrence keyed by ``year`` has a confirmed date (plain rules always do)."""
+    return rule.confirmed(year) if isinstance(rule, ConfirmedRule) else True
+
+
 def spans_between(rule: Rule, first: date, last: date) -> list[Span]:
     """Every occurrence overlapping ``first``..``last`` (inclusive), in order of start.
 

@@ -8,12 +8,13 @@ Item keys are the ledger's identity of a post and never change for the same occu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from bot.models import Draft, Due, FeedItem, Observance, PostSpec, RecurringPost, Settings
-from bot.observances import spans_between
+from bot.observances import is_confirmed, spans_between
 from bot.schedules import Schedules
 
 
@@ -64,9 +65,13 @@ def _awareness(obs: Observance, schedules: Schedules, start: datetime, end: date
             at = local_instant(day, post.time or settings.default_time, tz)
             if not start <= at <= end:
                 continue
-            context = {"name": obs.name, "year": str(span.start.year), "date": human_date(day)}
-            key = f"awareness/{obs.id}/{span.start.year}/{n}"
-            yield Due(at, _draft(key, "awareness", obs.name, obs.file, post.spec, settings, context))
+            year = span.start.year
+            context = {"name": obs.name, "year": str(year), "date": human_date(day)}
+            key = f"awareness/{obs.id}/{year}/{n}"
+            draft = _draft(key, "awareness", obs.name, obs.file, post.for_year(year), settings, context)
+            if not is_confirmed(rule, year):
+                draft = replace(draft, unconfirmed=True)
+            yield Due(at, draft)
 
 
 ROTATION_ANCHOR = date(2026, 1, 1)

@@ -8,10 +8,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.models import Due
+from bot.observances import is_confirmed
 from bot.publishers.spec import Options
 from bot.schedules import Schedules
 
 MAX_DATES_SHOWN = 6
+UNCONFIRMED_HINT = "check the source, then add the year under dates:"
 
 
 def render_due(
@@ -60,6 +62,7 @@ def render_due(
         "link": draft.link,
         "images": [{"file": str(i.path), "alt": i.alt} for i in draft.images],
         "posts": posts,
+        "confirmed": not draft.unconfirmed,
     }
 
 
@@ -67,6 +70,8 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
     lines = [f"{entry['at']}  {entry['source']:<9}  {entry['name']}  ({entry['file']})"]
     if blackout:
         lines.append("    (blackout date: will be skipped)")
+    if not entry.get("confirmed", True):
+        lines.append(f"    (date not yet confirmed by the organiser: {UNCONFIRMED_HINT})")
     for network, post in entry["posts"].items():
         flag = "" if post.get("fits", post["length"] <= post["limit"]) else "  TOO LONG"
         lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}")
@@ -85,7 +90,8 @@ def calendar_entries(schedules: Schedules, year: int) -> list[dict[str, Any]]:
     """Every observance occurrence starting in ``year``, in date order."""
     out = []
     for obs in schedules.observances:
-        span = schedules.rules[obs.id].span(year)
+        rule = schedules.rules[obs.id]
+        span = rule.span(year)
         if span is None:
             continue
         out.append(
@@ -97,6 +103,8 @@ def calendar_entries(schedules: Schedules, year: int) -> list[dict[str, Any]]:
                 "source": obs.source,
                 "start": span.start.isoformat(),
                 "end": span.end.isoformat(),
+                "confirmed": is_confirmed(rule, year),
+                "tone": obs.tone or "default",
             }
         )
     out.sort(key=lambda e: (e["start"], e["name"]))
@@ -140,7 +148,8 @@ def calendar_ics(entries: list[dict[str, Any]], year: int | None) -> bytes:
         event.add("dtstart", start)
         event.add("dtend", date.fromisoformat(entry["end"]) + timedelta(days=1))
         event.add("dtstamp", _stamp(year if year is not None else start.year))
-        event.add("description", f"{entry['when']}. Source: {entry['source']}")
+        unconfirmed = "" if entry.get("confirmed", True) else " (date not yet confirmed by the organiser)"
+        event.add("description", f"{entry['when']}. Source: {entry['source']}{unconfirmed}")
         if entry["source"].startswith("http"):
             event.add("url", entry["source"])
         event.add("transp", "TRANSPARENT")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
@@ -25,13 +26,15 @@ from bot.models import (
     RecurringPost,
     Settings,
 )
-from bot.observances import Rule, WhenError, parse_when
+from bot.observances import ConfirmedRule, Rule, WhenError, parse_when
 from bot.postchecks import POST_TEMPLATE_FIELDS, PostChecker
 from bot.problems import Problem
 from bot.settings import SettingsReader, now
 from bot.yamlsource import Node, Where
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+TONES = ("", "solemn")
+"""Observance tones: the default, or ``solemn`` for days of mourning (nothing else may post that day)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,12 @@ class _Loader(PostChecker, SettingsReader):
             self.root,
             self.content,
         )
+        if self.text_checks:
+            from bot.calendarchecks import (
+                calendar_problems,  # it plans posts: the planner imports this module
+            )
+
+            self.problems.extend(calendar_problems(schedules, self.today))
         self.problems.sort(key=lambda p: (p.file, p.line, p.column))
         return Loaded(schedules, tuple(self.problems), self.files)
 
@@ -152,7 +161,11 @@ class _Loader(PostChecker, SettingsReader):
         if node is None:
             return None
         display = self.display(path)
-        ok = self.keys(node, ["name", "when", "source", "hashtags", "link", "posts"], "an observance")
+        ok = self.keys(
+            node,
+            ["name", "when", "dates", "confirmed_through", "tone", "source", "hashtags", "link", "posts"],
+            "an observance",
+        )
         v = node.value
         if not ID_PATTERN.match(path.stem):
             self.problem(
@@ -179,6 +192,19 @@ class _Loader(PostChecker, SettingsReader):
                     column += exc.column - 1 + (1 if when_node.style else 0)
                 hint = exc.hint or "see the `when` grammar in schedules/README.md"
                 self.problem(Where(w.file, w.line, column), exc.message, hint)
+        if rule is not None and ("dates" in v or "confirmed_through" in v):
+            rule = self.confirmed_rule(rule, v.get("dates"), v.get("confirmed_through"))
+            ok = rule is not None and ok
+        tone = self.tone(v.get("tone"))
+        ok = tone is not None and ok
+        if source is not None and urlsplit(source.strip()).scheme != "https":
+            self.problem(
+                v["source"].where,
+                "the source is not an https page",
+                "cite the organiser's, the UN's, a government's or the law's own https page",
+                warning=True,
+                code="source-not-https",
+            )
         hashtags = self.hashtags(v.get("hashtags")) if "hashtags" in v else None
         link = self.url(v.get("link"), "link") if "link" in v else None
         posts_node = v.get("posts")
@@ -214,8 +240,74 @@ class _Loader(PostChecker, SettingsReader):
             line=1,
             hashtags=tuple(hashtags or ()),
             link=link,
+            tone=tone or "",
         )
         return observance, rule
+
+    def confirmed_rule(self, base: Rule, dates: Node | None, through: Node | None) -> Rule | None:
+        """``base`` with the organiser's announced dates per year (``dates:``) and ``confirmed_through:``."""
+        ok = True
+        by_year: list[tuple[int, Rule]] = []
+        if dates is not None:
+            if dates.kind != "mapping" or not dates.value:
+                self.problem(
+                    dates.where,
+                    "dates must map a year to its date, e.g. 2027: October 20",
+                    "one line per year the organiser has announced",
+                )
+                return None
+            for key, node in dates.value.items():
+                where = dates.key_where.get(key, node.where)
+                if not (key.isdigit() and len(key) == 4):
+                    self.problem(where, f"{key!r} is not a year", "write the year as four digits, e.g. 2027:")
+                    ok = False
+                    continue
+                text = self.text(node, f"the date for {key}")
+                if text is None:
+                    ok = False
+                    continue
+                try:
+                    year_rule = parse_when(text)
+                except WhenError as exc:
+                    self.problem(
+                        node.where, exc.message, exc.hint or "see the `when` grammar in schedules/README.md"
+                    )
+                    ok = False
+                    continue
+                if year_rule.span(int(key)) is None:
+                    self.problem(node.where, f"{text!r} does not happen in {key}")
+                    ok = False
+                    continue
+                by_year.append((int(key), year_rule))
+        year: int | None = None
+        if through is not None:
+            value = through.value
+            if isinstance(value, bool) or not isinstance(value, int) or not 1900 <= value <= 9999:
+                self.problem(
+                    through.where,
+                    f"confirmed_through must be a year, found {through.raw!r}",
+                    "the last year whose date the organiser has confirmed, e.g. 2027",
+                )
+                ok = False
+            else:
+                year = int(value)
+        if not ok:
+            return None
+        return ConfirmedRule(base.text, base, tuple(sorted(by_year)), year)
+
+    def tone(self, node: Node | None) -> str | None:
+        """``tone: solemn`` marks a day of mourning; anything else is a mistake worth naming."""
+        if node is None:
+            return ""
+        text = (node.raw or "").strip() if node.kind == "scalar" else ""
+        if text in TONES:
+            return text
+        self.problem(
+            node.where,
+            f"tone {node.raw!r} is not known",
+            "write 'tone: solemn' for a day of mourning, or leave it out",
+        )
+        return None
 
     def observance_post(
         self, item: Node, hashtags: list[str] | None, link: str | None, name: str, rule: Rule | None
@@ -224,7 +316,12 @@ class _Loader(PostChecker, SettingsReader):
             self.problem(item.where, "each post must be a mapping with at least 'text:'")
             return None
         extra = ["day", "time"]
-        spec = self.post_spec(item, extra, hashtags, link, POST_TEMPLATE_FIELDS, {"name": name})
+        texts: list[PostSpec] = []
+        spec: PostSpec | None
+        if "texts" in item.value:
+            spec, texts = self.yearly_texts(item, hashtags, link, name)
+        else:
+            spec = self.post_spec(item, extra, hashtags, link, POST_TEMPLATE_FIELDS, {"name": name})
         ok = spec is not None
         day_node = item.value.get("day")
         day = 1
@@ -255,7 +352,32 @@ class _Loader(PostChecker, SettingsReader):
             ok = False
         if not ok or spec is None:
             return None
-        return ObservancePost(spec, day, post_time)
+        return ObservancePost(spec, day, post_time, tuple(texts))
+
+    def yearly_texts(
+        self, item: Node, hashtags: list[str] | None, link: str | None, name: str
+    ) -> tuple[PostSpec | None, list[PostSpec]]:
+        """``texts:``: several versions of one post, used in turn year by year, so followers never see the
+        same words every year. Returns the first and all of them (``None`` when any is wrong)."""
+        ok = self.keys(item, ["texts", "day", "time"], "a post with texts")
+        node = item.value["texts"]
+        if node.kind != "list" or not node.value:
+            self.problem(node.where, "texts must be a list of posts, each starting with '- text:'")
+            return None, []
+        specs: list[PostSpec] = []
+        for entry in node.value:
+            if entry.kind != "mapping":
+                self.problem(entry.where, "each of texts must be a mapping with 'text:'")
+                ok = False
+                continue
+            spec = self.post_spec(entry, [], hashtags, link, POST_TEMPLATE_FIELDS, {"name": name})
+            if spec is None:
+                ok = False
+            else:
+                specs.append(spec)
+        if not ok or not specs:
+            return None, []
+        return specs[0], specs
 
     def day_fits(self, rule: Rule, day: int) -> bool:
         """Whether the observance lasts at least ``abs(day)`` days in the next year it happens."""

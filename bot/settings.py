@@ -198,6 +198,7 @@ class SettingsReader(FieldReader):
             "blackout",
             "feed",
             "repository",
+            "confirm_dates_days",
             *registry.ids(),
         ]
         self.keys(node, allowed, "settings")
@@ -255,6 +256,9 @@ class SettingsReader(FieldReader):
             langs=(language.strip(),),
             network_options=MappingProxyType(network_options),
             repository=repository or None,
+            confirm_dates_days=self.integer(
+                v.get("confirm_dates_days"), "confirm_dates_days", base.confirm_dates_days
+            ),
         )
 
     def network_options(self, spec: NetworkSpec, node: Node | None) -> Options:

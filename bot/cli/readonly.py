@@ -117,7 +117,13 @@ def calendar(args: argparse.Namespace) -> int:
     else:
         for e in entries:
             span = e["start"] if e["start"] == e["end"] else f"{e['start']} to {e['end']}"
-            print(for_terminal(f"{span:<26} {e['name']}  ({e['file']})"))
+            marks = "".join(
+                [
+                    "  [solemn: nothing else posts that day]" if e["tone"] == "solemn" else "",
+                    "" if e["confirmed"] else "  [date not yet confirmed by the organiser]",
+                ]
+            )
+            print(for_terminal(f"{span:<26} {e['name']}  ({e['file']}){marks}"))
         print(f"{len(entries)} observance(s) in {label}")
     return EXIT_OK
 
