@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
@@ -197,7 +196,7 @@ class _Loader(PostChecker, SettingsReader):
             ok = rule is not None and ok
         tone = self.tone(v.get("tone"))
         ok = tone is not None and ok
-        if source is not None and urlsplit(source.strip()).scheme != "https":
+        if source is not None and not source.strip().lower().startswith("https://"):
             self.problem(
                 v["source"].where,
                 "the source is not an https page",
