@@ -55,7 +55,7 @@ def test_invalid_tree_exits_1_with_one_line_per_problem(
         tmp_path / "s",
         {
             "awareness/a.yaml": OBS.format(text="hi") + "    tme: '10:00'\n",
-            "awareness/b.yaml": "name: B\nwhen: Decembr 3\nsource: x\nposts:\n  - text: hi\n",
+            "awareness/b.yaml": "name: B\nwhen: Decembr 3\nsource: https://example.org/b\nposts:\n  - text: hi\n",
         },
     )
     assert main(["validate", "--schedules", str(root)]) == 1
