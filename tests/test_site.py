@@ -17,6 +17,7 @@ from markupsafe import escape
 
 from bot.cli import main
 from bot.planner import day_window, due_between
+from bot.preview import render_due
 from bot.schedules import load_schedules
 from bot.site.views import anchor
 from tests.browser_fixtures import ALT, FIRST, chromium_path, schedules_with_extras, seed_ledger
@@ -237,3 +238,20 @@ def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(
         chromium_path()
     assert type(raised.value).__name__ == outcome
     assert "Debian's chromium package" in str(raised.value)
+
+
+def test_link_cards_only_where_the_network_shows_one(tmp_path: Path) -> None:
+    index = build(tmp_path / "site")
+    loaded = load_schedules(REPO / "schedules", REPO / "content")
+    settings = loaded.schedules.settings
+    first = date.fromisoformat(FIRST)
+    due = due_between(loaded.schedules, *day_window(first, first, settings.timezone))
+    entry = render_due(due[0], settings.networks, settings.network_options)
+    article = index.split(f'id="{anchor("post", entry["key"])}"', 1)[1].split("</article>", 1)[0]
+    for network, post in entry["posts"].items():
+        section = article.split(f'id="{anchor("post", entry["key"])}-{network}"', 1)[1].split("</section>")[0]
+        if post.get("card"):
+            assert f'<p class="card-url">{post["card"]}</p>' in section, network
+        else:
+            assert 'class="card"' not in section, network
+    assert any(post.get("card") for post in entry["posts"].values())

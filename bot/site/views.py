@@ -114,6 +114,8 @@ class PostView:
     limit: int
     fits: bool
     meter_id: str
+    card: Card | None = None
+    """The link card the network shows under the post (only networks the bot makes cards for)."""
     content_warning: str | None = None
     """The warning the network shows in front of the text (its own field); None where it has none, or where
     the warning is the text's first line instead."""
@@ -132,7 +134,6 @@ class EntryView:
     name: str
     file: str
     edit_url: str | None
-    card: Card | None
     images: tuple[ImageView, ...]
     posts: tuple[PostView, ...]
     warnings: tuple[str, ...]
@@ -229,6 +230,7 @@ def entry_view(
                 limit=post["limit"],
                 fits=fits,
                 meter_id=f"{post_anchor}-{network}-length",
+                card=card(post.get("card")),
                 content_warning=post.get("content_warning"),
             )
         )
@@ -242,7 +244,6 @@ def entry_view(
         name=entry["name"],
         file=file,
         edit_url=edit,
-        card=card(entry.get("link")),
         images=tuple(images),
         posts=tuple(posts),
         warnings=tuple(own_warnings),
