@@ -255,3 +255,25 @@ def test_link_cards_only_where_the_network_shows_one(tmp_path: Path) -> None:
         else:
             assert 'class="card"' not in section, network
     assert any(post.get("card") for post in entry["posts"].values())
+
+
+def test_every_registered_network_is_rendered_with_its_own_warning_field(
+    tmp_path: Path, extras: Path
+) -> None:
+    from bot.publishers import registry
+
+    settings = extras / "settings.yaml"
+    lines = [ln for ln in settings.read_text().splitlines() if not ln.startswith("networks:")]
+    settings.write_text("\n".join([f"networks: [{', '.join(registry.ids())}]", *lines]) + "\n")
+    assert any(spec.spoilers for spec in registry.specs())  # both kinds of network are exercised
+    index = build(tmp_path / "site", "--schedules", str(extras))
+    key = anchor("post", "queue/site-test-content-warning")
+    post = index.split(f'id="{key}"', 1)[1].split("</article>")[0]
+    for spec in registry.specs():
+        section = post.split(f'id="{key}-{spec.id}"', 1)[1].split("</section>")[0]
+        assert f"On {spec.name}" in section
+        if spec.spoilers:  # the network's own warning field: shown before the text, not in it
+            assert "<strong>Content warning shown first:</strong> restraint" in section
+            assert "CW: restraint" not in section
+        else:
+            assert "CW: restraint" in section
