@@ -137,6 +137,60 @@ def lint_text(text: str) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.offset, f.code))
 
 
+ALT_MIN_WORDS = 4
+"""Alt text shorter than this rarely says what an image shows."""
+MAX_HASHTAGS = 4
+"""More hashtags than this crowd a post: each one is read aloud in full by a screen reader."""
+_ALT_PLACEHOLDER = regex.compile(r"(?i)^(an?\s+)?(image|photo|picture|graphic|pic|img|screenshot|logo)s?\.?$")
+_ALT_FILE_NAME = regex.compile(r"(?i)^[\w\-. ]+\.(png|jpe?g|gif|webp|svg|bmp|heic)$")
+_ALT_REDUNDANT_START = regex.compile(r"(?i)^(an?\s+)?(image|photo|picture|graphic)\s+(of|showing)\b")
+
+
+def lint_alt(alt: str) -> Finding | None:
+    """A finding when alt text would not help someone who cannot see the image."""
+    text = alt.strip()
+    if _ALT_FILE_NAME.match(text):
+        return Finding(
+            "alt-file-name",
+            f"alt text {text!r} is a file name: a screen reader would read it out as it is",
+            "describe what the image shows, e.g. 'Two students reading together in a library'",
+            0,
+        )
+    if _ALT_PLACEHOLDER.match(text):
+        return Finding(
+            "alt-placeholder",
+            f"alt text {text!r} says there is an image, not what it shows",
+            "describe what the image shows and why it matters to the post",
+            0,
+        )
+    if _ALT_REDUNDANT_START.match(text):
+        return Finding(
+            "alt-redundant-start",
+            "alt text starts by saying it is an image: screen readers already announce that",
+            "start with what the image shows, e.g. 'Two students reading ...'",
+            0,
+        )
+    if len(text.split()) < ALT_MIN_WORDS:
+        return Finding(
+            "alt-too-short",
+            f"alt text {text!r} is only {len(text.split())} word(s)",
+            f"use at least {ALT_MIN_WORDS} words that say what the image shows",
+            0,
+        )
+    return None
+
+
+def lint_hashtag_count(count: int) -> Finding | None:
+    if count <= MAX_HASHTAGS:
+        return None
+    return Finding(
+        "hashtag-count",
+        f"this post has {count} hashtags",
+        f"keep to {MAX_HASHTAGS} or fewer: screen readers read each one in full, and many feel like noise",
+        0,
+    )
+
+
 def lint_hashtag(tag: str, *, offset: int = 0) -> Finding | None:
     """A finding if the hashtag (with or without '#') would be read badly by a screen reader."""
     tag = tag.strip().lstrip("#")

@@ -98,6 +98,9 @@ class PostChecker(FieldReader):
             if self.text_checks:
                 for finding in lint.lint_text(body):
                     self.problem(where, finding.message, finding.hint, warning=True, code=finding.code)
+                count = lint.lint_hashtag_count(len(tags) + len(lint.hashtag_spans(body)))
+                if count is not None:
+                    self.problem(where, count.message, count.hint, warning=True, code=count.code)
         spec = PostSpec(
             text.strip(),
             MappingProxyType(variants),
@@ -152,6 +155,10 @@ class PostChecker(FieldReader):
                     "describe what the image shows",
                 )
                 ok = False
+            elif alt is not None and (finding := lint.lint_alt(alt)) is not None:
+                self.problem(
+                    item.value["alt"].where, finding.message, finding.hint, warning=True, code=finding.code
+                )
             path = self.image_file(rel, where)
             if path is None:
                 ok = False
