@@ -56,3 +56,18 @@ def test_changes_starts_on_the_day_bot_now_names(
     out = capsys.readouterr().out
     assert "2031-03-01" in out
     assert "2031-03-03" in out
+
+
+def test_commands_that_need_no_ledger_do_not_import_its_driver() -> None:
+    """psycopg costs ~0.1 s to import; `validate` in CI and in a contributor's terminal must not pay it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom bot.cli import main\ncode = main(['validate'])\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_binary')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "0 []"

@@ -8,13 +8,15 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import settings
 from bot.cli.parser import EXIT_USAGE
 from bot.logs import use_timezone
 from bot.schedules import Loaded, load_schedules
-from bot.store import Ledger
+
+if TYPE_CHECKING:
+    from bot.store import Ledger  # psycopg costs ~0.1 s to import: only commands that open the ledger pay it
 
 log = logging.getLogger("bot.cli")
 
@@ -47,6 +49,8 @@ def open_ledger() -> Ledger:
     target = settings.database_target()
     if "://" not in target:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
+    from bot.store import Ledger
+
     return Ledger.open(target)
 
 
