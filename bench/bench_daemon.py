@@ -1,9 +1,10 @@
-"""Benchmark: the daemon's idle CPU over a minute and its resident memory with both adapters loaded.
+"""Benchmark: the daemon's idle CPU over a minute and its resident memory with every network's adapter loaded.
 
     python bench/bench_daemon.py [--seconds 60]
 
-Starts `python -m bot run` with X and Bluesky credentials set (pointing at closed local ports, so both real
-adapters, tweepy and atproto, are imported and constructed but nothing is sent), a real schedule tree (the
+Starts `python -m bot run` with X, Bluesky and Mastodon credentials set and all three networks enabled
+(pointing at closed local ports, so the real adapters, tweepy, atproto and Mastodon.py, are imported and
+constructed but nothing is sent), a real schedule tree (the
 shipped awareness calendar, queue and recurring posts copied into a temp folder) and the feed switched off,
 waits until it has started, then samples /proc for the given time. Target: RSS under 120 MB; idle CPU near zero.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -45,11 +47,12 @@ def main() -> int:
         shutil.copytree(REPO / "content", root / "content")
         settings = root / "schedules" / "settings.yaml"
         text = settings.read_text()
-        settings.write_text(text.replace("url: https://endseclusion.org/feed/", "url: null"))
+        text = text.replace("url: https://endseclusion.org/feed/", "url: null")
+        settings.write_text(re.sub(r"(?m)^networks: .*$", "networks: [x, bluesky, mastodon]", text))
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("X_", "BLUESKY_", "BOT_", "DATABASE_URL"))
+            if not k.startswith(("X_", "BLUESKY_", "MASTODON_", "BOT_", "DATABASE_URL"))
         }
         env.update(
             {
@@ -66,6 +69,8 @@ def main() -> int:
                 "BLUESKY_HANDLE": "bench.test",
                 "BLUESKY_APP_PASSWORD": "bench",
                 "BLUESKY_SERVICE": "http://127.0.0.1:9",
+                "MASTODON_API_BASE_URL": "http://127.0.0.1:9",
+                "MASTODON_ACCESS_TOKEN": "bench",
                 # A quiet instant for the pass at start-up: nothing of the calendar is due within the grace period.
                 "BOT_NOW": "2026-08-20T03:00:00-04:00",
             }
@@ -86,7 +91,7 @@ def main() -> int:
             if "aasr-bot running" in line:
                 break
         real = [line for line in banner if "posting for real" in line]
-        assert len(real) == 2, "both adapters must be loaded:\n" + "".join(banner)
+        assert len(real) == 3, "all three adapters must be loaded:\n" + "".join(banner)
         startup = time.monotonic() - started
         time.sleep(3)  # let the start-up pass finish before measuring idleness
         rss_start = rss_mb(proc.pid)
@@ -107,7 +112,7 @@ def main() -> int:
         [
             sys.executable,
             "-c",
-            "import resource, tweepy, atproto, bot.publishers.x, bot.publishers.bluesky;"
+            "import resource, tweepy, atproto, mastodon, bot.publishers.x, bot.publishers.bluesky;"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
         ],
         capture_output=True,
@@ -116,7 +121,7 @@ def main() -> int:
         check=True,
     )
     print(
-        f"for scale: a bare python importing tweepy + atproto + both adapters peaks at {float(probe.stdout):.1f} MB"
+        f"for scale: a bare python importing tweepy + atproto + Mastodon.py peaks at {float(probe.stdout):.1f} MB"
     )
     return 0
 
