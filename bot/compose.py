@@ -175,9 +175,10 @@ def render(draft: Draft, network: str, rules: TextRules | None = None) -> str:
     """The final text for ``network``: its variant (or the text), filled in, then link and hashtags; first a
     ``CW:`` line when the post has a content warning and the network shows none natively."""
     template = draft.variants.get(network, draft.text)
-    return _warned(
-        draft, _rules(network, rules), _assemble(_fill(template, _values(draft)), draft.link, draft.hashtags)
-    )
+    body = _fill(template, _values(draft))
+    if draft.numbering:
+        body = f"{body.rstrip()} {draft.numbering}"
+    return _warned(draft, _rules(network, rules), _assemble(body, draft.link, draft.hashtags))
 
 
 def _rules(network: str, rules: TextRules | None) -> TextRules:
@@ -227,6 +228,7 @@ def compose(
         reply_to=reply_to,
         due_at=due_at,
         content_warning=warning,
+        thread=draft.thread,
     )
 
 

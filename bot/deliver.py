@@ -29,7 +29,7 @@ from typing import Any
 import stamina
 
 from bot.errors import BotError, DuplicateError, PublishError, RateLimitError, TransientError
-from bot.models import Image, Post, Receipt
+from bot.models import Image, Post, Receipt, ThreadPlace
 from bot.publishers import registry
 from bot.publishers.base import Publisher
 from bot.publishers.spec import TextRules
@@ -75,6 +75,11 @@ def post_to_payload(post: Post) -> str:
             "langs": list(post.langs),
             "labels": list(post.labels),
             "content_warning": post.content_warning,
+            **(
+                {"thread": {"item": post.thread.item, "part": post.thread.part, "of": post.thread.of}}
+                if post.thread
+                else {}
+            ),
         },
         ensure_ascii=False,
     )
@@ -82,6 +87,7 @@ def post_to_payload(post: Post) -> str:
 
 def payload_to_post(row: Delivery) -> Post:
     data: dict[str, Any] = json.loads(row.payload)
+    place = data.get("thread")
     return Post(
         key=row.key,
         network=row.network,
@@ -94,7 +100,24 @@ def payload_to_post(row: Delivery) -> Post:
         labels=tuple(data.get("labels", [])),
         due_at=row.due_at,
         content_warning=data.get("content_warning"),
+        thread=ThreadPlace(str(place["item"]), int(place["part"]), int(place["of"])) if place else None,
     )
+
+
+def thread_place(row: Delivery) -> ThreadPlace | None:
+    """Where the row's post sits in a thread, or None (a single post, or a payload that cannot be read)."""
+    try:
+        return payload_to_post(row).thread
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def receipt_of(row: Delivery) -> Receipt | None:
+    """The network's receipt of a sent row, as the ledger kept it; None when only a duplicate refusal
+    confirmed it (the post's id is not known, so nothing can reply to it)."""
+    if row.status != "sent" or not row.remote_id or row.remote_id == "duplicate":
+        return None
+    return Receipt(row.network, row.remote_id, row.url or "", row.cost, row.cid, row.dry_run)
 
 
 def network_name(network: str) -> str:
@@ -158,12 +181,13 @@ class Deliverer:
         too_late: str | None = None,
         retry_later: bool = True,
         reply_to: Receipt | None = None,
+        reply_root: Receipt | None = None,
     ) -> Outcome:
         """Claim, (recover,) publish and record one row on ``publisher``'s network.
 
         ``too_late``: the reason to skip instead of publishing (a recovered post is still recorded as sent).
         ``retry_later``: False for the one-off ``post`` command, whose failures wait for a maintainer.
-        ``reply_to``: the receipt of the post this one answers (a thread part).
+        ``reply_to``: the receipt of the post this one answers (a thread part); ``reply_root``: the thread's first.
         """
         network = publisher.network
         dry = publisher.dry_run
@@ -183,7 +207,7 @@ class Deliverer:
             error = f"the ledger row cannot be decoded ({type(exc).__name__}: {str(exc)[:200]}); `skip` it"
             return self._fail(claimed, dry, error, now, loud=retry_later)
         if reply_to is not None:
-            post = replace(post, reply_to=reply_to)
+            post = replace(post, reply_to=reply_to, reply_root=reply_root or reply_to)
         rules = self.rules(network)
         if not rules.fits(post.text, post.content_warning):
             size = f", or over {rules.max_bytes} bytes" if rules.max_bytes else ""
@@ -295,6 +319,7 @@ class Deliverer:
             url=receipt.url,
             cost=receipt.cost,
             now=now,
+            cid=receipt.cid,
         )
         log.info("%s %s on %s: %s", verb, row.key, row.network, receipt.url or "(nothing sent)")
         return Outcome(row.key, row.network, "sent", verb, receipt.url, receipt.cost, receipt=receipt)

@@ -56,6 +56,9 @@ class PostSpec:
     a child's injury."""
     language: str | None = None
     """The post's BCP-47 language when it differs from settings.yaml's ``language``."""
+    thread: tuple[PostSpec, ...] = ()
+    """A ``thread:`` post's parts, in order (the first part's fields are also this spec's own, so code that
+    knows nothing of threads shows the first part); empty for a single post."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,24 @@ class FeedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadPlace:
+    """Where a post sits in a thread: part ``part`` of ``of`` of the item ``item``."""
+
+    item: str
+    part: int
+    of: int
+
+    def key(self, part: int) -> str:
+        """The ledger key of another part of the same thread."""
+        return part_key(self.item, part)
+
+
+def part_key(item: str, part: int) -> str:
+    """The ledger key of a thread part: the item's key and the part number (``queue/idpd#2``)."""
+    return f"{item}#{part}"
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     """What the bot wants to say, independent of any network."""
 
@@ -153,6 +174,9 @@ class Draft:
     content_warning: str | None = None
     unconfirmed: bool = False
     """The date is forecast from the observance's rule, not yet confirmed by its organiser."""
+    thread: ThreadPlace | None = None
+    numbering: str = ""
+    """``2/4`` when settings number thread parts: written after the part's text, counted in its length."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +205,9 @@ class Post:
     """When the item was due (stable across retries): adapters may derive idempotency keys from it and ``key``."""
     content_warning: str | None = None
     """For networks that show one natively (``NetworkSpec.spoilers``); elsewhere it is already in ``text``."""
+    thread: ThreadPlace | None = None
+    reply_root: Receipt | None = None
+    """The first part of the thread ``reply_to`` belongs to (Bluesky's ``reply.root``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +261,10 @@ class Settings:
     )
     """Each network's ``<network>:`` block of settings.yaml, validated by its spec, defaults filled in."""
     grace_hours: float = 6.0
+    thread_max_parts: int = 10
+    """``threads: max_parts``: the most parts a ``thread:`` may have."""
+    thread_numbering: bool = False
+    """``threads: numbering``: write ``1/3`` after each part's text (counted in its length)."""
     paused: bool = False
     blackout: tuple[date, ...] = ()
     langs: tuple[str, ...] = ("en",)

@@ -13,7 +13,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from bot.models import Draft, Due, FeedItem, Observance, PostSpec, RecurringPost, Settings
+from bot.models import (
+    Draft,
+    Due,
+    FeedItem,
+    Observance,
+    PostSpec,
+    RecurringPost,
+    Settings,
+    ThreadPlace,
+    part_key,
+)
 from bot.observances import is_confirmed, spans_between
 from bot.schedules import Schedules
 
@@ -48,6 +58,26 @@ def _draft(
     )
 
 
+def _drafts(
+    key: str, source: str, name: str, file: str, spec: PostSpec, settings: Settings, context: dict[str, str]
+) -> list[Draft]:
+    """One draft for a post; one per part for a ``thread:`` (keys ``<key>#1``, ``<key>#2``, ...)."""
+    if not spec.thread:
+        return [_draft(key, source, name, file, spec, settings, context)]
+    total = len(spec.thread)
+    out: list[Draft] = []
+    for n, part in enumerate(spec.thread, start=1):
+        draft = _draft(part_key(key, n), source, name, file, part, settings, dict(context))
+        out.append(
+            replace(
+                draft,
+                thread=ThreadPlace(key, n, total),
+                numbering=f"{n}/{total}" if settings.thread_numbering else "",
+            )
+        )
+    return out
+
+
 def _awareness(obs: Observance, schedules: Schedules, start: datetime, end: datetime) -> Iterator[Due]:
     settings = schedules.settings
     tz = settings.timezone
@@ -68,10 +98,10 @@ def _awareness(obs: Observance, schedules: Schedules, start: datetime, end: date
             year = span.start.year
             context = {"name": obs.name, "year": str(year), "date": human_date(day)}
             key = f"awareness/{obs.id}/{year}/{n}"
-            draft = _draft(key, "awareness", obs.name, obs.file, post.for_year(year), settings, context)
-            if not is_confirmed(rule, year):
-                draft = replace(draft, unconfirmed=True)
-            yield Due(at, draft)
+            for draft in _drafts(key, "awareness", obs.name, obs.file, post.for_year(year), settings, context):
+                if not is_confirmed(rule, year):
+                    draft = replace(draft, unconfirmed=True)
+                yield Due(at, draft)
 
 
 ROTATION_ANCHOR = date(2026, 1, 1)
@@ -98,7 +128,8 @@ def _recurring(rec: RecurringPost, settings: Settings, start: datetime, end: dat
             spec = rec.specs[index % len(rec.specs)]
             context = {"name": rec.name, "year": str(local.year), "date": human_date(local.date())}
             key = f"recurring/{rec.id}/{local.strftime('%Y-%m-%dT%H:%M')}"
-            yield Due(fire, _draft(key, "recurring", rec.name, rec.file, spec, settings, context))
+            for draft in _drafts(key, "recurring", rec.name, rec.file, spec, settings, context):
+                yield Due(fire, draft)
         index += 1
         previous = fire
         cursor = fire + timedelta(seconds=1)
@@ -113,24 +144,22 @@ def due_between(schedules: Schedules, start: datetime, end: datetime) -> list[Du
     for queued in schedules.queue:
         if start <= queued.at <= end:
             context = {"name": queued.name, "year": str(queued.at.year), "date": human_date(queued.at.date())}
-            found.append(
-                Due(
-                    queued.at,
-                    _draft(
-                        f"queue/{queued.id}",
-                        "queue",
-                        queued.name,
-                        queued.file,
-                        queued.spec,
-                        settings,
-                        context,
-                    ),
+            found.extend(
+                Due(queued.at, draft)
+                for draft in _drafts(
+                    f"queue/{queued.id}", "queue", queued.name, queued.file, queued.spec, settings, context
                 )
             )
     for rec in schedules.recurring:
         found.extend(_recurring(rec, settings, start, end))
-    found.sort(key=lambda d: (d.at, d.draft.key))
+    found.sort(key=order)
     return found
+
+
+def order(due: Due) -> tuple[datetime, str, int]:
+    """Time order, ties by item key, a thread's parts in their own order (``#10`` after ``#9``)."""
+    place = due.draft.thread
+    return (due.at, place.item if place else due.draft.key, place.part if place else 0)
 
 
 def feed_draft(item: FeedItem, key: str, settings: Settings, now: datetime) -> Draft:

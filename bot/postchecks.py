@@ -37,8 +37,16 @@ class PostChecker(FieldReader):
         link: str | None,
         fields: set[str],
         context: Mapping[str, str],
+        *,
+        numbering: str = "",
+        warning_default: str | None = None,
+        language_default: str | None = None,
+        part: bool = False,
     ) -> PostSpec | None:
+        """``numbering``, ``*_default`` and ``part`` are for the parts of a ``thread:`` (``thread_spec``)."""
         v = item.value
+        if "thread" in v and not part:
+            return self.thread_spec(item, extra, hashtags, link, fields, context)
         ok = self.keys(
             item,
             [
@@ -50,9 +58,10 @@ class PostChecker(FieldReader):
                 "images",
                 "content_warning",
                 "language",
+                *(() if part else ("thread",)),
                 *extra,
             ],
-            "a post",
+            "a thread part" if part else "a post",
         )
         text: str | None = None
         text_where = item.where
@@ -89,6 +98,10 @@ class PostChecker(FieldReader):
         images = self.images(v.get("images"))
         warning = self.content_warning(v.get("content_warning"))
         language = self.language(v.get("language"))
+        if warning is None:
+            warning = warning_default
+        if language is None:
+            language = language_default
         ok = ok and link_ok and images is not None and warning is not False and language is not False
         if text is None:
             return None
@@ -112,8 +125,97 @@ class PostChecker(FieldReader):
             language if isinstance(language, str) else None,
         )
         if self.text_checks and link_ok:
-            self.check_lengths(spec, {"": text_where, **{n: v[n].where for n in variants}}, context)
+            self.check_lengths(
+                spec, {"": text_where, **{n: v[n].where for n in variants}}, context, numbering=numbering
+            )
         return spec if ok else None
+
+    def thread_spec(
+        self,
+        item: Node,
+        extra: list[str],
+        hashtags: list[str] | None,
+        link: str | None,
+        fields: set[str],
+        context: Mapping[str, str],
+    ) -> PostSpec | None:
+        """A post written as ``thread:``, a list of parts; each part is checked like a post at its own line.
+
+        The post's hashtags and link go on the first part only (a part may set its own); its content warning
+        and language on every part. With ``threads: numbering`` each part ends in ``n/total``, counted."""
+        v = item.value
+        in_parts = ("text", "text_file", "images", *registry.ids())  # said below in plainer words
+        ok = self.keys(
+            item,
+            ["thread", "hashtags", "link", "content_warning", "language", *in_parts, *extra],
+            "a thread post",
+        )
+        for key in in_parts:
+            if key in v:
+                self.problem(
+                    v[key].where,
+                    f"a thread post has '{key}:' beside 'thread:'",
+                    f"move '{key}:' into one of the parts under 'thread:'",
+                )
+                ok = False
+        tags = (
+            self.hashtags(v["hashtags"])
+            if "hashtags" in v
+            else (hashtags if hashtags is not None else list(self.settings.hashtags))
+        )
+        post_link = self.url(v["link"], "link") if "link" in v else link
+        warning = self.content_warning(v.get("content_warning"))
+        language = self.language(v.get("language"))
+        ok = ok and warning is not False and language is not False
+        node = v["thread"]
+        if node.kind != "list" or not node.value:
+            self.problem(node.where, "thread must be a list of parts, each '- text: ...'", "- text: ...")
+            return None
+        most = self.settings.thread_max_parts
+        if len(node.value) > most:
+            self.problem(
+                node.value[most].where,  # the first part too many
+                f"thread has {len(node.value)} parts; at most {most} are allowed",
+                "split it into two posts, or raise 'threads: max_parts' in settings.yaml",
+            )
+            ok = False
+        total = len(node.value)
+        parts: list[PostSpec] = []
+        for n, part_node in enumerate(node.value, start=1):
+            if part_node.kind != "mapping":
+                self.problem(part_node.where, f"part {n} of the thread must be a mapping with 'text:'")
+                ok = False
+                continue
+            spec = self.post_spec(
+                part_node,
+                [],
+                tags if n == 1 else [],
+                post_link if n == 1 else None,
+                fields,
+                context,
+                numbering=f"{n}/{total}" if self.settings.thread_numbering else "",
+                warning_default=warning if isinstance(warning, str) else None,
+                language_default=language if isinstance(language, str) else None,
+                part=True,
+            )
+            if spec is None:
+                ok = False
+            else:
+                parts.append(spec)
+        if not ok or len(parts) != total:
+            return None
+        first = parts[0]
+        return PostSpec(
+            first.text,
+            first.variants,
+            first.hashtags,
+            first.link,
+            first.images,
+            item.where.line,
+            first.content_warning,
+            first.language,
+            thread=tuple(parts),
+        )
 
     def images(self, node: Node | None) -> list[Image] | None:
         if node is None or node.value is None:
@@ -239,7 +341,9 @@ class PostChecker(FieldReader):
         ]
         return min(r.max_images for r in rules), min(r.max_alt_chars for r in rules)
 
-    def check_lengths(self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str]) -> None:
+    def check_lengths(
+        self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str], *, numbering: str = ""
+    ) -> None:
         """Render the post as it will go out and refuse text that a network would refuse.
 
         ``{date}`` is filled in with its longest rendering, so a post that fits here fits on every day it can
@@ -263,6 +367,7 @@ class PostChecker(FieldReader):
             images=spec.images,
             context=MappingProxyType(full),
             content_warning=spec.content_warning,
+            numbering=numbering,
         )
         rendered: dict[tuple[str, bool], str] = {}  # networks without a variant share one rendering
         for network in self.settings.networks:

@@ -33,8 +33,11 @@ from bot.deliver import (
     Outcome,
     payload_to_post,
     post_to_payload,
+    receipt_of,
+    thread_place,
 )
 from bot.errors import FeedError
+from bot.models import Receipt, ThreadPlace
 from bot.planner import due_between, feed_draft
 from bot.publishers import registry
 from bot.publishers.base import Publisher
@@ -291,8 +294,14 @@ class Service:
             for r in self.ledger.due(now=now, dry_run=publisher.dry_run, lease=self.lease)
             if r.network == network and (key is None or r.key == key) and (keys is None or r.key in keys)
         ]
-        # Scheduled posts before story announcements; oldest first within each.
-        rows.sort(key=lambda r: (r.source == "feed", r.due_at, r.key))
+        # Scheduled posts before story announcements; oldest first within each; a thread's parts in order.
+        places = {r.key: thread_place(r) for r in rows}
+
+        def order(r: Delivery) -> tuple[bool, datetime, str, int]:
+            place = places[r.key]
+            return (r.source == "feed", r.due_at, place.item if place else r.key, place.part if place else 0)
+
+        rows.sort(key=order)
         outcomes: list[Outcome] = []
         paused = self.paused()
         today = now.astimezone(settings.timezone).date()
@@ -312,9 +321,18 @@ class Service:
             if today in settings.blackout:
                 outcomes.append(Outcome(row.key, network, "waiting", "blackout today"))
                 continue
+            place = places[row.key]
+            reply_to = reply_root = None
+            if place is not None and place.part > 1:
+                link = self._thread_link(publisher, row, place, now)
+                if isinstance(link, Outcome):
+                    outcomes.append(link)
+                    continue
+                reply_to, reply_root = link
             late = now - row.due_at
             too_late = None
-            if not ignore_grace and late > timedelta(hours=settings.grace_hours):
+            started = place is not None and place.part > 1  # its first part went out: finish the thread
+            if not ignore_grace and not started and late > timedelta(hours=settings.grace_hours):
                 too_late = (
                     f"missed: due {row.due_at.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z}, "
                     f"{late.total_seconds() / 3600:.1f} h late (grace is {settings.grace_hours:g} h)"
@@ -329,11 +347,29 @@ class Service:
                     log.info("waiting %s on %s: %s", row.key, network, wait)
                     outcomes.append(Outcome(row.key, network, "waiting", wait))
                     continue
-            outcome = self.deliverer.send(publisher, row.key, now, too_late=too_late)
+            outcome = self.deliverer.send(
+                publisher, row.key, now, too_late=too_late, reply_to=reply_to, reply_root=reply_root
+            )
             outcomes.append(outcome)
             if outcome.status == "retrying" and outcome.detail.startswith("rate limited"):
                 break  # the rest would hit the same limit; they stay pending for the next pass
         return outcomes
+
+    def _thread_link(
+        self, publisher: Publisher, row: Delivery, place: ThreadPlace, now: datetime
+    ) -> tuple[Receipt, Receipt] | Outcome:
+        """The receipts a thread part replies to (the part before it, the first part), or the outcome of a
+        part that must not go out yet: held behind an unsent part, or skipped with a skipped part."""
+        network, dry = publisher.network, publisher.dry_run
+        before = self.ledger.get(place.key(place.part - 1), network, dry_run=dry)
+        first = self.ledger.get(place.key(1), network, dry_run=dry)
+        parent = receipt_of(before) if before is not None else None
+        root = receipt_of(first) if first is not None else None
+        if parent is not None and root is not None:
+            return parent, root
+        if before is not None and before.status == "skipped" and row.status == "pending":
+            return self._skip(publisher, row, f"thread stopped: part {place.part - 1} was skipped", now)
+        return Outcome(row.key, network, "held", thread_held(self.ledger, place, network, dry_run=dry))
 
     def _skip(self, publisher: Publisher, row: Delivery, reason: str, now: datetime) -> Outcome:
         self.ledger.mark_skipped(
@@ -356,6 +392,28 @@ class Service:
                 policy.price(render(d.draft, network)) for d in due_between(self.schedules, now, day_end)
             ]
         return policy.wait(usage, cost, reserved)
+
+
+def thread_held(ledger: Ledger, place: ThreadPlace, network: str, *, dry_run: bool) -> str:
+    """In plain words, where a thread stands still on ``network``: "thread held at part 2 of 4 on x: <why>"."""
+    for part in range(1, place.of + 1):
+        row = ledger.get(place.key(part), network, dry_run=dry_run)
+        if row is None or receipt_of(row) is not None:
+            continue
+        if row.status == "sent":
+            why = "it was confirmed only by a duplicate refusal, so the next part has nothing to reply to"
+        elif row.status == "failed":
+            why = (row.last_error or "failed").removeprefix(f"{network}: ")  # the line names it already
+            if row.next_attempt_at is not None:
+                why += f" (next try {row.next_attempt_at.isoformat(timespec='minutes')})"
+        elif row.status == "sending":
+            why = "it is being sent"
+        elif row.status == "skipped":
+            why = f"skipped: {row.last_error or 'by a maintainer'}"
+        else:
+            why = "it is not sent yet"
+        return f"thread held at part {part} of {place.of} on {network}: {why}"
+    return f"thread held at part {place.part} of {place.of} on {network}"
 
 
 def _day_start(now: datetime, tz: tzinfo) -> datetime:

@@ -194,6 +194,7 @@ class SettingsReader(FieldReader):
             "language",
             "hashtags",
             "grace_hours",
+            "threads",
             "paused",
             "blackout",
             "feed",
@@ -233,6 +234,7 @@ class SettingsReader(FieldReader):
                 if day:
                     blackout.append(day)
         feed = self.read_feed(v.get("feed"))
+        max_parts, numbering = self.read_threads(v.get("threads"), base)
         network_options = {spec.id: self.network_options(spec, v.get(spec.id)) for spec in registry.specs()}
         repository = self.text(v.get("repository"), "repository", required=False)
         if repository is not None:
@@ -251,6 +253,8 @@ class SettingsReader(FieldReader):
             hashtags=tuple(hashtags),
             feed=feed,
             grace_hours=self.number(v.get("grace_hours"), "grace_hours", base.grace_hours),
+            thread_max_parts=max_parts,
+            thread_numbering=numbering,
             paused=self.boolean(v.get("paused"), "paused", False),
             blackout=tuple(blackout),
             langs=(language.strip(),),
@@ -260,6 +264,19 @@ class SettingsReader(FieldReader):
                 v.get("confirm_dates_days"), "confirm_dates_days", base.confirm_dates_days
             ),
         )
+
+    def read_threads(self, node: Node | None, base: Settings) -> tuple[int, bool]:
+        """``threads:`` ``max_parts`` (how long a thread may be) and ``numbering`` (``1/3`` after each part)."""
+        if node is None or node.value is None:
+            return base.thread_max_parts, base.thread_numbering
+        if node.kind != "mapping":
+            self.problem(node.where, "threads must be a mapping (max_parts:, numbering:)")
+            return base.thread_max_parts, base.thread_numbering
+        self.keys(node, ["max_parts", "numbering"], "threads settings")
+        v = node.value
+        max_parts = self.integer(v.get("max_parts"), "threads max_parts", base.thread_max_parts, minimum=2)
+        numbering = self.boolean(v.get("numbering"), "threads numbering", base.thread_numbering)
+        return max_parts, numbering
 
     def network_options(self, spec: NetworkSpec, node: Node | None) -> Options:
         """A network's ``<network>:`` block, each key checked as its spec declares; defaults for the rest."""

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.deliver import thread_place
 from bot.planner import due_between
 from bot.publishers import registry
 from bot.schedules import Schedules
-from bot.service import network_usage
+from bot.service import network_usage, thread_held
 from bot.store import Delivery, Ledger
 
 RECENT = 10
@@ -32,6 +33,16 @@ def _row(d: Delivery) -> dict[str, Any]:
     }
 
 
+def held_threads(ledger: Ledger, network: str) -> list[str]:
+    """One line per thread standing still on ``network`` because a part failed (real rows only)."""
+    lines: dict[str, str] = {}
+    for row in ledger.deliveries(status="failed", network=network, dry_run=False, limit=100):
+        place = thread_place(row)
+        if place is not None and place.item not in lines:
+            lines[place.item] = f"{thread_held(ledger, place, network, dry_run=False)} [{place.item}]"
+    return list(lines.values())
+
+
 def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag: bool) -> dict[str, Any]:
     settings = schedules.settings
     local = now.astimezone(settings.timezone)
@@ -43,6 +54,7 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
             for status in ("sent", "failed", "pending", "sending", "skipped")
         }
         networks[network]["sent_today"] = ledger.sent_count(network, since=day_start)
+        networks[network]["threads_held"] = held_threads(ledger, network)
     upcoming = due_between(schedules, now, now + timedelta(days=14))[:RECENT]
     # Every network that bills per post gets its figures under its own id (``x`` in JSON is a contract).
     spend: dict[str, Any] = {}
@@ -90,6 +102,8 @@ def format_status(data: dict[str, Any]) -> str:
     for network, info in data["networks"].items():
         lines.append("")
         lines.append(f"== {network} ({info['sent_today']} sent today)")
+        for held in info.get("threads_held", []):
+            lines.append(f"  {held}; `retry` resumes from that part")
         sent = info["sent"]
         for status, label, rows in (
             ("sent", "last sent", [r for r in sent if not r["dry_run"]]),

@@ -78,11 +78,13 @@ class Delivery:
     sent_at: datetime | None
     recovering: bool = False
     """True when this claim took over a ``sending`` row whose owner died: ask the network before posting."""
+    cid: str | None = None
+    """The content id the network answered (Bluesky), kept so a thread's next part can reply to it."""
 
 
 _COLUMNS = (
     "key, network, status, dry_run, source, name, due_at, payload, attempts, last_error, next_attempt_at,"
-    " remote_id, url, cost, claimed_by, claimed_at, created_at, updated_at, sent_at, recovering"
+    " remote_id, url, cost, claimed_by, claimed_at, created_at, updated_at, sent_at, recovering, cid"
 )
 _ROW = "key = ? AND network = ? AND dry_run = ?"
 
@@ -124,6 +126,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE sessions (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "CREATE TABLE flags (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # 2: a sent post's content id (Bluesky), so the next part of a thread can reply to it.
+    ("ALTER TABLE deliveries ADD COLUMN cid TEXT",),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 FEED_SEEDED_FLAG = "feed_seeded"
@@ -408,6 +412,7 @@ class Ledger:
             updated_at=ts(row[17]),
             sent_at=opt(row[18]),
             recovering=bool(row[19]),
+            cid=row[20],
         )
 
     def _one(self, run: Run, key: str, network: str, dry_run: bool) -> Delivery | None:
@@ -527,6 +532,7 @@ class Ledger:
         url: str | None,
         cost: float,
         now: datetime,
+        cid: str | None = None,
     ) -> None:
         """Record a confirmed post, from any state (the network's word is the truth). First receipt wins."""
         ts = self._db.ts
@@ -536,9 +542,9 @@ class Ledger:
                 key,
                 network,
                 dry_run,
-                "status = 'sent', remote_id = ?, url = ?, cost = ?, sent_at = ?, updated_at = ?,"
+                "status = 'sent', remote_id = ?, url = ?, cost = ?, cid = ?, sent_at = ?, updated_at = ?,"
                 " next_attempt_at = NULL",
-                (remote_id, url, cost, ts(now), ts(now)),
+                (remote_id, url, cost, cid, ts(now), ts(now)),
                 "'pending', 'sending', 'failed', 'skipped'",
             )
         if not done:
@@ -639,10 +645,13 @@ class Ledger:
         """Rows for reports, by last change (``updated_at``); every filter is optional."""
         clauses: list[str] = []
         params: list[object] = []
-        for column, value in (("status", status), ("network", network), ("dry_run", dry_run), ("key", key)):
+        for column, value in (("status", status), ("network", network), ("dry_run", dry_run)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if key is not None:
+            clauses.append(_KEY_OR_PARTS)
+            params.extend(_key_params(key))
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         order = "DESC" if newest_first else "ASC"
         with self._tx(write=False) as run:
@@ -809,10 +818,19 @@ class Ledger:
                 )
 
 
+_KEY_OR_PARTS = "(key = ? OR substr(key, 1, ?) = ?)"
+"""An item's own row, or the rows of its thread's parts (``<key>#1``, ``<key>#2``, ...)."""
+
+
+def _key_params(key: str) -> tuple[object, ...]:
+    return (key, len(key) + 1, key + "#")
+
+
 def _key_filter(key: str, network: str | None) -> tuple[str, tuple[object, ...]]:
+    """Rows of ``key``: the item itself, or every part when ``key`` is a thread's item key."""
     if network is None:
-        return "key = ?", (key,)
-    return "key = ? AND network = ?", (key, network)
+        return _KEY_OR_PARTS, _key_params(key)
+    return f"{_KEY_OR_PARTS} AND network = ?", (*_key_params(key), network)
 
 
 def _plain(exc: BaseException, secrets: Sequence[str]) -> str:

@@ -216,7 +216,10 @@ def retry(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        outcomes = bot.service.send_due(moment, ignore_grace=True, key=args.key)
+        # A thread part retried: the parts after it, held behind it, go out in order in the same run.
+        item = thread_item(args.key)
+        keys = frozenset(d.key for d in bot.ledger.deliveries(key=item, network=args.network, limit=1000))
+        outcomes = bot.service.send_due(moment, ignore_grace=True, keys=keys or frozenset({args.key}))
         tried = {o.network for o in outcomes}
         for d in bot.ledger.deliveries(key=args.key, network=args.network, status="sending", limit=100):
             if not d.dry_run and d.network not in tried:  # another process claimed it in between
@@ -226,6 +229,12 @@ def retry(args: argparse.Namespace) -> int:
             f"{o.key} on {o.network}: {o.status}" + (f": {o.url or o.detail}" if (o.url or o.detail) else "")
         )
     return 1 if any(o.status == "failed" or o.detail == TAKEN for o in outcomes) else 0
+
+
+def thread_item(key: str) -> str:
+    """The item key of a thread part's key (``queue/idpd#2`` -> ``queue/idpd``); other keys as they are."""
+    item, sep, part = key.rpartition("#")
+    return item if sep and part.isdigit() else key
 
 
 def resume(args: argparse.Namespace) -> int:

@@ -427,7 +427,7 @@ class BlueskyPublisher:
             embed=embed,
             langs=list(post.langs) or None,
             labels=labels,
-            reply=self._reply_ref(client, post.reply_to) if post.reply_to else None,
+            reply=self._reply_ref(client, post.reply_to, post.reply_root) if post.reply_to else None,
         )
         created = client.com.atproto.repo.create_record(
             models.ComAtprotoRepoCreateRecord.Data(
@@ -436,11 +436,17 @@ class BlueskyPublisher:
         )
         return self._receipt(str(created.uri), str(created.cid))
 
-    def _reply_ref(self, client: Client, parent: Receipt) -> Any:
-        """Reply to ``parent``; its thread root is read from the parent record when it is itself a reply."""
+    def _reply_ref(self, client: Client, parent: Receipt, root: Receipt | None = None) -> Any:
+        """Reply to ``parent`` in the thread that starts at ``root`` (a thread part knows its first part);
+        without ``root``, the root is read from the parent record when it is itself a reply."""
         if not parent.cid:
             raise RejectedError(f"cannot reply to {parent.remote_id} without its cid", network=NETWORK)
         parent_ref = models.ComAtprotoRepoStrongRef.Main(uri=parent.remote_id, cid=parent.cid)
+        if root is not None and root.cid and root.remote_id != parent.remote_id:
+            root_ref = models.ComAtprotoRepoStrongRef.Main(uri=root.remote_id, cid=root.cid)
+            return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=root_ref)
+        if root is not None and root.remote_id == parent.remote_id:
+            return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=parent_ref)
         root_ref = parent_ref
         repo, _, rest = parent.remote_id.removeprefix("at://").partition("/")
         collection, _, rkey = rest.partition("/")
