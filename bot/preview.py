@@ -63,7 +63,21 @@ def render_due(
         "images": [{"file": str(i.path), "alt": i.alt} for i in draft.images],
         "posts": posts,
         "confirmed": not draft.unconfirmed,
+        **(
+            {"thread": {"item": draft.thread.item, "part": draft.thread.part, "of": draft.thread.of}}
+            if draft.thread
+            else {}
+        ),
     }
+
+
+def thread_line(entry: Mapping[str, Any]) -> str | None:
+    """The line "thread: part 2 of 4, a reply to part 1" for a thread part's entry, else None."""
+    place = entry.get("thread")
+    if not place:
+        return None
+    reply = f", a reply to part {place['part'] - 1}" if place["part"] > 1 else ", the first post"
+    return f"thread: part {place['part']} of {place['of']}{reply}"
 
 
 def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
@@ -72,6 +86,8 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
         lines.append("    (blackout date: will be skipped)")
     if not entry.get("confirmed", True):
         lines.append(f"    (date not yet confirmed by the organiser: {UNCONFIRMED_HINT})")
+    if (thread := thread_line(entry)) is not None:
+        lines.append(f"    {thread}")
     for network, post in entry["posts"].items():
         flag = "" if post.get("fits", post["length"] <= post["limit"]) else "  TOO LONG"
         lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}")
@@ -170,7 +186,11 @@ def _stamp(year: int) -> Any:
 
 
 def _identity(key: str) -> str:
-    """The post a ledger key is an occurrence of: awareness/<id>/<n>, queue/<id> or recurring/<id>."""
+    """The post a ledger key is an occurrence of: awareness/<id>/<n>, queue/<id> or recurring/<id> (a thread's
+    parts, ``<key>#<n>``, are the one post they belong to)."""
+    item, sep, number = key.rpartition("#")
+    if sep and number.isdigit():
+        key = item
     parts = key.split("/")
     if parts[0] == "awareness" and len(parts) == 4:
         return f"awareness/{parts[1]}/{parts[3]}"
@@ -255,19 +275,27 @@ def changes_markdown(
             entries = group["entries"]
             lines.append(f"### {titles[kind]}: {group['name']} (`{group['file']}`)")
             lines.append("")
-            shown = ", ".join(_when(e["at"]) for e in entries[:MAX_DATES_SHOWN])
-            more = f" and {len(entries) - MAX_DATES_SHOWN} more" if len(entries) > MAX_DATES_SHOWN else ""
+            dates = list(dict.fromkeys(e["at"] for e in entries))  # a thread's parts share their date
+            shown = ", ".join(_when(at) for at in dates[:MAX_DATES_SHOWN])
+            more = f" and {len(dates) - MAX_DATES_SHOWN} more" if len(dates) > MAX_DATES_SHOWN else ""
             lines.append(f"{'Was due' if kind == 'removed' else 'Next'}: {shown}{more}")
             lines.append("")
             if kind == "removed":
                 continue
-            for network, post in entries[0]["posts"].items():
-                verdict = "fits" if post.get("fits", post["length"] <= post["limit"]) else "**TOO LONG**"
-                lines.append(f"**{network}**: {post['length']}/{post['limit']} ({verdict})")
-                lines.append("")
-                lines.append(_fence(post["text"]))
-                lines.append("")
-            for image in entries[0]["images"]:
-                lines.append(f"Image `{image['file'].rsplit('/', 1)[-1]}`, alt text: {image['alt']}")
-                lines.append("")
+            # A thread shows as a thread: every changed part of its next occurrence, in order.
+            lead = entries[0]
+            shown_parts = [e for e in entries if e["at"] == lead["at"]] if lead.get("thread") else []
+            for entry in shown_parts or entries[:1]:
+                if (thread := thread_line(entry)) is not None:
+                    lines.append(f"*{thread[0].upper()}{thread[1:]}*")
+                    lines.append("")
+                for network, post in entry["posts"].items():
+                    verdict = "fits" if post.get("fits", post["length"] <= post["limit"]) else "**TOO LONG**"
+                    lines.append(f"**{network}**: {post['length']}/{post['limit']} ({verdict})")
+                    lines.append("")
+                    lines.append(_fence(post["text"]))
+                    lines.append("")
+                for image in entry["images"]:
+                    lines.append(f"Image `{image['file'].rsplit('/', 1)[-1]}`, alt text: {image['alt']}")
+                    lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -286,3 +286,36 @@ def test_x_failing_at_part_2_holds_x_while_bluesky_finishes_then_retry_completes
     assert_bluesky_chain(local_pds, marker, 4)
     data = json.loads(bot(["status", "--json"], later, cwd=tmp_path).stdout)
     assert data["networks"]["x"]["threads_held"] == []
+
+
+# ---------------------------------------------------------------------------------------------- previews
+
+
+def test_upcoming_and_changes_show_a_thread_as_a_thread(tmp_path: Path) -> None:
+    from bot.preview import changes, changes_markdown, format_due, render_due
+
+    write_tree(tmp_path, queue=thread_queue("preview", parts=3))
+    env = clean_env(tmp_path)
+    result = bot(["upcoming", "--from", "2026-12-03", "--days", "1", "--json"], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)
+    entries = entries if isinstance(entries, list) else entries["posts"]
+    assert [(e["key"], e["thread"]["part"], e["thread"]["of"]) for e in entries] == [
+        (f"{ITEM}#{n}", n, 3) for n in (1, 2, 3)
+    ]
+    text = bot(["upcoming", "--from", "2026-12-03", "--days", "1"], env, cwd=tmp_path).stdout
+    assert text.index("thread: part 1 of 3, the first post") < text.index(
+        "thread: part 2 of 3, a reply to part 1"
+    )
+    assert text.index("Part 2 of the preview thread") < text.index("Part 3 of the preview thread")
+    schedules = load_tree(tmp_path / "schedules")
+    due = due_between(schedules, T0 - timedelta(hours=1), T0)
+    rendered = [render_due(d, NETWORKS) for d in due]
+    assert "thread: part 3 of 3, a reply to part 2" in format_due(rendered[2])
+    found = changes([], rendered)
+    [group] = found["added"]  # the parts are one post
+    assert [e["key"] for e in group["entries"]] == [f"{ITEM}#{n}" for n in (1, 2, 3)]
+    markdown = changes_markdown(found, T0.date(), T0.date())
+    assert markdown.count("### Added:") == 1
+    assert markdown.index("*Thread: part 1 of 3, the first post*") < markdown.index("*Thread: part 3 of 3")
+    assert markdown.count("Next: Thu 2026-12-03 10:00") == 1
