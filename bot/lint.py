@@ -124,12 +124,38 @@ class Finding:
     """Character offset in the checked text (0 if not applicable)."""
 
 
+_EMOJI_BETWEEN = regex.compile(
+    r"[\p{L}\p{N}][,;:]?[ \t]+(?:\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F?)[ \t]+[\p{L}\p{N}]"
+)
+_EMOJI_BULLET = regex.compile(
+    r"(?m)^[ \t]*(?:\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F?)[ \t]*\p{L}"
+)
+
+
+def _emoji_placement(text: str) -> list[Finding]:
+    """An emoji between two words, or starting a line as a bullet: a screen reader reads its name mid-sentence."""
+    found = []
+    for pattern, what in ((_EMOJI_BETWEEN, "between words"), (_EMOJI_BULLET, "as a bullet")):
+        m = pattern.search(text)
+        if m:
+            found.append(
+                Finding(
+                    "emoji-placement",
+                    f"emoji used {what}: a screen reader reads its name in the middle of the sentence",
+                    "use words (or a plain '-' for a list) and put any emoji at the end",
+                    m.start(),
+                )
+            )
+    return found
+
+
 def lint_text(text: str) -> list[Finding]:
     """Every finding for a post text, in text order."""
     urls = url_spans(text)
     findings = [
         *_hashtags(text),
         *_emoji(text),
+        *_emoji_placement(text),
         *_all_caps(text, urls),
         *_link_text(text, urls),
         *_language(text, urls),
