@@ -160,6 +160,8 @@ class Draft:
     name: str
     file: str
     text: str
+    line: int = 0
+    """Line in ``file`` where the post is written (for messages); 0 when it has none (feed, command line)."""
     variants: Mapping[str, str] = field(default_factory=_empty)
     hashtags: tuple[str, ...] = ()
     link: str | None = None

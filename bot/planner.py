@@ -48,6 +48,7 @@ def _draft(
         name=name,
         file=file,
         text=spec.text,
+        line=spec.line,
         variants=spec.variants,
         hashtags=spec.hashtags,
         link=spec.link,

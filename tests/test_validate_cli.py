@@ -229,3 +229,39 @@ def test_content_folder_beside_a_copied_schedules_folder_is_used(tmp_path: Path)
     )
     result = run_cli("validate", "--schedules", str(tmp_path / "schedules"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_same_text_twice_within_30_days_on_x_is_a_warning_naming_both_places(tmp_path: Path) -> None:
+    """X refuses a text it saw recently: the second post would fail, so validate says so before it does."""
+    queue = (
+        "posts:\n"
+        '  - id: first\n    at: "2027-01-05 10:00"\n    text: Every child deserves a safe school.\n'
+        '  - id: later\n    at: "2027-03-20 10:00"\n    text: Every child deserves a safe school.\n'
+    )
+    observance = (
+        "name: Safe Schools Day\nwhen: January 20\nsource: https://example.org/day\nposts:\n"
+        "  - text: Every child deserves a safe school.\n"
+        "  - text: Every child deserves a safe school.\n    x: A different text on X.\n"
+    )
+    root = write(
+        tmp_path / "schedules",
+        {
+            "settings.yaml": "timezone: America/New_York\n",
+            "queue/q.yaml": queue,
+            "awareness/day.yaml": observance,
+        },
+    )
+    env = {"BOT_NOW": "2027-01-01T09:00:00-05:00"}
+    result = run_cli("validate", "--schedules", str(root), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    warnings = [line for line in result.stdout.splitlines() if "same text on X" in line]
+    # January 20 repeats January 5 (15 days); March 20 is 59 days after January 20: no warning.
+    assert warnings == [
+        f"{root}/awareness/day.yaml:5:1: warning: same text on X as {root}/queue/q.yaml:2 (2027-01-20 is 15 day(s)"
+        " after 2027-01-05); X refuses a text it saw in the last 30 days (hint: vary one of the two texts, or"
+        " give one a `x:` text of its own)"
+    ]
+    strict = run_cli("validate", "--strict", "--json", "--schedules", str(root), env=env)
+    assert strict.returncode == 1
+    [found] = [p for p in json.loads(strict.stdout) if p["code"] == "repeated-text"]
+    assert (found["severity"], found["line"]) == ("error", 5)

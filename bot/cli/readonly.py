@@ -27,9 +27,12 @@ from bot.texthygiene import for_terminal
 
 
 def validate(args: argparse.Namespace) -> int:
+    from bot.repeats import repeated_texts
+
     loaded = load(args)
-    problems = loaded.problems
-    errors = loaded.errors(strict=args.strict)
+    repeats = repeated_texts(loaded.schedules, today(loaded))
+    problems = tuple(sorted((*loaded.problems, *repeats), key=lambda p: (p.file, p.line, p.column)))
+    errors = [p for p in problems if p.is_error(strict=args.strict)]
     if args.json:
         print_json(
             [

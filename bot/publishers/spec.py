@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -171,6 +172,8 @@ class NetworkSpec:
     cost: Callable[[Options], CostPolicy | None] = _no_cost
     spoilers: bool = False
     """True when the network shows a content warning natively (else the text starts with a ``CW:`` line)."""
+    repeat_window: timedelta | None = None
+    """The network refuses a text it saw within this long (``validate`` warns about such repeats), or None."""
     link_cards: bool = False
     """True when the bot must build a post's link card itself (else the network makes its own)."""
     dry_run_lines: Callable[[Post], list[str]] = _no_lines

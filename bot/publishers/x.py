@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -164,6 +164,7 @@ SPEC = NetworkSpec(
         Credential("X_API_BASE_URL", required=False, default=DEFAULT_BASE_URL),
     ),
     create=_create,
+    repeat_window=timedelta(days=30),
     options={
         "daily_post_cap": Option("int", 50, "most posts a day (scheduled posts go first)"),
         "monthly_budget_usd": Option("number", 30.0, "most US dollars a calendar month"),
