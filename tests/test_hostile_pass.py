@@ -27,6 +27,7 @@ from tests.e2e_helpers import bot, clean_env
 from tests.hostile_images import write_bomb
 from tests.hostile_servers import HostileServer
 from tests.service_fixtures import SETTINGS, FakePublisher, load_tree, queue_of, write_tree
+from tests.store_fixtures import fresh_schema
 from tests.xserver import XStandIn
 
 NY = ZoneInfo("America/New_York")
@@ -219,7 +220,9 @@ def pg_keywords() -> Iterator[str]:
         pytest.skip("BOT_TEST_DATABASE_URL is not set (run .ci/postgres.sh)")
     from psycopg.conninfo import conninfo_to_dict
 
-    yield " ".join(f"{k}='{v}'" for k, v in conninfo_to_dict(url).items())
+    # A schema of its own, so a ledger another checkout left in the shared test database can't get in the way.
+    with fresh_schema(url) as scoped:
+        yield " ".join(f"{k}='{v}'" for k, v in conninfo_to_dict(scoped).items())
 
 
 def test_libpq_keyword_database_url_opens_postgresql(pg_keywords: str, tmp_path: Path) -> None:
