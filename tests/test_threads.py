@@ -319,3 +319,47 @@ def test_upcoming_and_changes_show_a_thread_as_a_thread(tmp_path: Path) -> None:
     assert markdown.count("### Added:") == 1
     assert markdown.index("*Thread: part 1 of 3, the first post*") < markdown.index("*Thread: part 3 of 3")
     assert markdown.count("Next: Thu 2026-12-03 10:00") == 1
+
+
+# ---------------------------------------------------------------------------------------------- post --part
+
+
+def test_post_with_parts_sends_a_thread_on_both_networks_through_the_one_path(
+    tmp_path: Path, local_pds: LocalPds, x_server: XStandIn, x_creds: XCredentials
+) -> None:
+    marker = "cliparts"
+    write_tree(tmp_path)
+    env = clean_env(tmp_path, now=T0, x=x_creds, bluesky=bluesky_env(local_pds))
+    texts = [f"Part {n} of the {marker} thread from the command line." for n in (1, 2, 3)]
+    args = ["post", texts[0], "--hashtag", "IDPD", "--part", texts[1], "--part", texts[2]]
+    result = bot(args, env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("x: posted ") == 3 and result.stdout.count("bluesky: posted ") == 3
+    records = assert_bluesky_chain(local_pds, marker, 3)
+    assert records[0]["value"]["text"].endswith("#IDPD") and "#IDPD" not in records[1]["value"]["text"]
+    assert_x_chain(x_server, marker, 3)
+    data = json.loads(bot(["status", "--json"], env, cwd=tmp_path).stdout)
+    keys = sorted(r["key"] for r in data["networks"]["x"]["sent"])
+    assert len(keys) == 3 and [k.rsplit("#", 1)[1] for k in keys] == ["1", "2", "3"]
+
+
+def test_post_with_parts_holds_at_a_failed_part_and_retry_resumes(
+    tmp_path: Path, x_server: XStandIn, x_creds: XCredentials
+) -> None:
+    marker = "cliheld"
+    write_tree(tmp_path, settings=SETTINGS.replace("networks: [x, bluesky]", "networks: [x]"))
+    env = clean_env(tmp_path, now=T0, x=x_creds)
+    x_server.inject(Fault.slow(0.0), path="/2/tweets")
+    x_server.inject(
+        Fault.forbidden("You are not allowed to create a Tweet with this content."), path="/2/tweets"
+    )
+    texts = [f"Part {n} of the {marker} thread from the command line." for n in (1, 2, 3)]
+    result = bot(["post", texts[0], "--part", texts[1], "--part", texts[2]], env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "thread held at part 2 of 3; `retry manual/" in result.stderr, result.stderr
+    assert_x_chain(x_server, marker, 1)
+    key = result.stderr.split("`retry ")[1].split("`")[0]
+    assert key.endswith("#2")
+    retried = bot(["retry", key], env, cwd=tmp_path)
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert_x_chain(x_server, marker, 3)

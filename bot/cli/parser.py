@@ -185,7 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
         "credentials (or all, with --dry-run) print what would be sent. On a refusal (rate limit, "
         "duplicate, ...) it says so in one line and exits 1; it never waits out a limit.",
     )
-    p.add_argument("text", help="the post's text")
+    p.add_argument("text", help="the post's text (the first part of a thread)")
+    p.add_argument(
+        "--part",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="make it a thread: the text of the next part (repeatable, in order); each part replies to "
+        "the one before it; --link, --hashtag and --image go on the first part",
+    )
     p.add_argument("--link", metavar="URL", help="a link to add (with a link card)")
     p.add_argument("--image", action="append", default=[], metavar="FILE", help="attach an image (up to 4)")
     p.add_argument(

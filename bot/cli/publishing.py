@@ -10,6 +10,7 @@ import logging
 import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -18,10 +19,10 @@ from bot import contentfiles, settings, texthygiene
 from bot.cli.common import load_logged
 from bot.cli.wiring import open_bot, with_server_options
 from bot.compose import compose
-from bot.deliver import TAKEN, Deliverer, Outcome
+from bot.deliver import TAKEN, Deliverer, Outcome, receipt_of
 from bot.errors import BotError, ConfigError, DuplicateError, PublishError
 from bot.logs import setup_logging
-from bot.models import Draft, Image
+from bot.models import EMPTY, Draft, Image, Receipt, ThreadPlace, part_key
 from bot.publishers import factory, registry
 from bot.publishers.base import Publisher
 from bot.publishers.spec import TextRules
@@ -101,10 +102,18 @@ def post_now(args: argparse.Namespace) -> int:
         if not alt.strip() or texthygiene.is_invisible(alt):
             raise ConfigError(f"alt text for {shown} is empty", hint="describe what the image shows")
         images.append(Image(_own_image(path), alt.strip()))
+    for n, part in enumerate(args.part, start=2):
+        if not part.strip():
+            raise ConfigError(f"--part {n} is empty", hint="give each --part the text of that part")
+        bad = texthygiene.control_characters(part)
+        if bad:
+            raise ConfigError(
+                f"--part {n} contains control characters ({', '.join(bad)})", hint="delete them"
+            )
     moment = now()
     # Each `post` is its own ledger item, even for the same text: the network, not the ledger, judges duplicates.
     key = f"manual/{moment:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
-    draft = Draft(
+    first = Draft(
         key=key,
         source="manual",
         name="manual post",
@@ -115,6 +124,20 @@ def post_now(args: argparse.Namespace) -> int:
         images=tuple(images),
         context=MappingProxyType({"link": args.link or ""}),
     )
+    # --part: a thread; the link, hashtags and images go on the first part, each part replies to the one before.
+    texts = [args.text, *args.part]
+    drafts = [first]
+    if len(texts) > 1:
+        later = replace(first, hashtags=(), link=None, images=(), context=EMPTY)
+        drafts = [
+            replace(
+                first if n == 1 else later,
+                key=part_key(key, n),
+                text=text,
+                thread=ThreadPlace(key, n, len(texts)),
+            )
+            for n, text in enumerate(texts, start=1)
+        ]
     exit_code = 0
     with open_bot(args, dry_run=args.dry_run, banner=False, fetch_cards=True) as bot:
         chosen = [c for c in bot.choices if not args.network or c.network in args.network]
@@ -124,33 +147,54 @@ def post_now(args: argparse.Namespace) -> int:
             )
         for choice in chosen:
             rules = bot.service.rules(choice.network)
-            exit_code |= _post_one(bot.service.deliverer, choice, draft, moment, rules)
+            exit_code |= _post_one(bot.service.deliverer, choice, drafts, moment, rules)
     return exit_code
 
 
 def _post_one(
-    deliverer: Deliverer, choice: factory.Choice, draft: Draft, moment: datetime, rules: TextRules
+    deliverer: Deliverer, choice: factory.Choice, drafts: list[Draft], moment: datetime, rules: TextRules
 ) -> int:
-    """One network of a ``post``: a one-off ledger item, delivered by the one path (no automatic retries)."""
+    """One network of a ``post``: a one-off ledger item (one per part of a thread, all recorded first),
+    delivered by the one path (no automatic retries); each part only after the one before it was sent."""
     publisher: Publisher = choice.publisher
     network = choice.network
-    post = compose(draft, network, due_at=moment, rules=rules)
-    if not rules.fits(post.text, post.content_warning):
-        print(
-            f"{network}: not sent: the text is too long ({post.length}/{post.limit}); shorten it",
-            file=sys.stderr,
-        )
-        return 1
+    posts = [compose(draft, network, due_at=moment, rules=rules) for draft in drafts]
+    for n, post in enumerate(posts, start=1):
+        if not rules.fits(post.text, post.content_warning):
+            what = "the text" if len(posts) == 1 else f"part {n}"
+            print(
+                f"{network}: not sent: {what} is too long ({post.length}/{post.limit}); shorten it",
+                file=sys.stderr,
+            )
+            return 1
     if publisher.dry_run:
         print(f"{network}: {choice.why}")
-    deliverer.ensure(
-        post, dry_run=publisher.dry_run, source="manual", name=draft.text[:60], due_at=moment, now=moment
-    )
-    outcome = deliverer.send(publisher, post.key, moment, retry_later=False)
-    if outcome.status == "sent":
+    for post, draft in zip(posts, drafts, strict=True):
+        deliverer.ensure(
+            post, dry_run=publisher.dry_run, source="manual", name=draft.text[:60], due_at=moment, now=moment
+        )
+    parent: Receipt | None = None
+    root: Receipt | None = None
+    for post in posts:
+        outcome = deliverer.send(
+            publisher, post.key, moment, retry_later=False, reply_to=parent, reply_root=root
+        )
+        if outcome.status != "sent":
+            break
+        row = deliverer.ledger.get(post.key, network, dry_run=publisher.dry_run)
+        parent = receipt_of(row) if row is not None else None
+        root = root or parent
         if not publisher.dry_run:
             cost = f" (estimated cost ${outcome.cost:.3f})" if outcome.cost else ""
             print(f"{network}: posted {outcome.url}{cost}")
+        if parent is None and post is not posts[-1]:
+            print(
+                f"{network}: thread held after part {post.thread.part if post.thread else 1}: "
+                "it was confirmed only by a duplicate refusal, so the next part has nothing to reply to",
+                file=sys.stderr,
+            )
+            return 1
+    else:
         return 0
     error = outcome.error
     if isinstance(error, DuplicateError):
@@ -161,7 +205,10 @@ def _post_one(
         message = str(error)
     else:
         message = outcome.detail
-    print(f"{network}: not sent: {message}", file=sys.stderr)
+    where = ""
+    if post.thread is not None:
+        where = f" (thread held at part {post.thread.part} of {post.thread.of}; `retry {post.key}` resumes)"
+    print(f"{network}: not sent: {message}{where}", file=sys.stderr)
     return 1
 
 
