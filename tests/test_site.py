@@ -277,3 +277,20 @@ def test_every_registered_network_is_rendered_with_its_own_warning_field(
             assert "CW: restraint" not in section
         else:
             assert "CW: restraint" in section
+
+
+def test_solemn_and_unconfirmed_dates_are_said_in_words(tmp_path: Path) -> None:
+    from bot.observances import is_confirmed
+
+    build(tmp_path / "site", "--year", "2027")
+    page = (tmp_path / "site" / "calendar" / "2027.html").read_text()
+    loaded = load_schedules(REPO / "schedules", REPO / "content")
+    solemn = [o for o in loaded.schedules.observances if o.tone == "solemn"]
+    assert solemn
+    for obs in solemn:
+        entry = page.split(f'<h4 id="{anchor("obs", obs.id)}', 1)[1].split("</article>", 1)[0]
+        assert "A solemn day: the bot stays quiet" in entry
+    unconfirmed = [
+        o for o in loaded.schedules.observances if not is_confirmed(loaded.schedules.rules[o.id], 2027)
+    ]
+    assert page.count("Date not yet confirmed by the organiser") >= len(unconfirmed) > 0

@@ -19,7 +19,8 @@ from typing import Any
 
 import jinja2
 
-from bot.models import Due
+from bot.models import Due, Observance
+from bot.observances import Span, is_confirmed
 from bot.planner import day_window, due_between
 from bot.preview import calendar_ics, render_due, rolling_entries, rolling_years
 from bot.schedules import Loaded
@@ -189,6 +190,15 @@ class _Site:
         found = self.starts.get(_item(key))
         return found[1] if found else None
 
+    def notes(self, obs: Observance, span: Span) -> tuple[str, ...]:
+        """Said in words, not colour: a solemn day, and a date its organiser has not confirmed yet."""
+        found = []
+        if obs.tone == "solemn":
+            found.append("A solemn day: the bot stays quiet, and no other post should fall on it.")
+        if not is_confirmed(self.schedules.rules[obs.id], span.start.year):
+            found.append("Date not yet confirmed by the organiser: it is forecast from the rule.")
+        return tuple(found)
+
     def in_window(self, due: Due) -> bool:
         return self.window[0] <= due.at <= self.window[1]
 
@@ -249,6 +259,7 @@ class _Site:
                 post_href=post_href,
                 edit=self.edit,
                 shown=self.shown,
+                notes=self.notes,
             )
             total += len(found)
             self.page(

@@ -87,7 +87,7 @@ def occurrences(
     post_href: Callable[[Due], str | None],
     edit: Callable[[str], str | None],
     shown: Callable[[str], str] = lambda file: file,
-    notes: Callable[[Observance], tuple[str, ...]] = lambda obs: (),
+    notes: Callable[[Observance, Span], tuple[str, ...]] = lambda obs, span: (),
 ) -> list[Occurrence]:
     """Every occurrence overlapping ``year``; ``posts`` maps (observance id, occurrence's start year) to
     its due posts, in time order."""
@@ -110,7 +110,7 @@ def occurrences(
                     file=shown(obs.file),
                     edit_url=edit(obs.file),
                     posts=tuple(PostLink(_post_when(d.at), post_href(d)) for d in mine),
-                    notes=notes(obs),
+                    notes=notes(obs, span),
                     start=span.start,
                     end=span.end,
                 )

@@ -214,6 +214,8 @@ def entry_view(
     post_anchor = anchor("post", key)
     posts = []
     own_warnings = list(warnings)
+    if entry.get("confirmed") is False:
+        own_warnings.append("Date not yet confirmed by the organiser: it is forecast from the rule.")
     for network, post in entry["posts"].items():
         fits = bool(post.get("fits", post["length"] <= post["limit"]))
         if not fits:
