@@ -76,7 +76,10 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
     """(address, port) of every TCP socket process ``pid`` listens on, read from /proc (Linux)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # the process closed that descriptor while we looked: not a listener
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     found = set()
