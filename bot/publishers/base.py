@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.models import Post, Receipt
 
@@ -60,3 +61,18 @@ class SessionStore(Protocol):
     def load_session(self, name: str) -> str | None: ...
 
     def save_session(self, name: str, value: str) -> None: ...
+
+
+def stored_account(sessions: SessionStore | None, name: str, account: str) -> dict[str, Any] | None:
+    """The account record (``{"account", "id", ...}``) an adapter kept under ``name``, if it is still this
+    account's and has an id; None when there is none, it is unreadable, or it belongs to other credentials."""
+    stored = sessions.load_session(name) if sessions is not None else None
+    if not stored:
+        return None
+    try:
+        saved = json.loads(stored)
+    except ValueError:
+        return None
+    if isinstance(saved, dict) and saved.get("account") == account and saved.get("id"):
+        return saved
+    return None

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.errors import AuthError, BotError, PublishError, RateLimitError, RejectedError, TransientError
 from bot.models import Image, Post, Receipt
+from bot.publishers.base import stored_account
 from bot.publishers.spec import (
     Account,
     Credential,
@@ -230,15 +231,10 @@ class MastodonPublisher:
         """The account's id: remembered, else from the ledger, else asked of the instance (and kept)."""
         if self._account_id:
             return self._account_id
-        stored = self._sessions.load_session(ACCOUNT_SESSION) if self._sessions is not None else None
-        if stored:
-            try:
-                saved = json.loads(stored)
-            except ValueError:
-                saved = {}
-            if isinstance(saved, dict) and saved.get("account") == self._account and saved.get("id"):
-                self._account_id = str(saved["id"])
-                return self._account_id
+        saved = stored_account(self._sessions, ACCOUNT_SESSION, self._account)
+        if saved is not None:
+            self._account_id = str(saved["id"])
+            return self._account_id
         self.check()
         assert self._account_id is not None  # check() sets it or raises
         return self._account_id

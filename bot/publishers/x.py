@@ -29,6 +29,7 @@ from bot.errors import (
     TransientError,
 )
 from bot.models import Image, Post, Receipt
+from bot.publishers.base import stored_account
 from bot.publishers.spec import (
     Account,
     CostPolicy,
@@ -337,16 +338,11 @@ class XPublisher:
         """The account's numeric id: remembered, else from the ledger, else asked of X (and kept)."""
         if self._user_id:
             return self._user_id
-        stored = self._sessions.load_session(USER_SESSION) if self._sessions is not None else None
-        if stored:
-            try:
-                saved = json.loads(stored)
-            except ValueError:
-                saved = {}
-            if isinstance(saved, dict) and saved.get("account") == self._account and saved.get("id"):
-                self._user_id = str(saved["id"])
-                self._username = self._username or saved.get("username") or None
-                return self._user_id
+        saved = stored_account(self._sessions, USER_SESSION, self._account)
+        if saved is not None:
+            self._user_id = str(saved["id"])
+            self._username = self._username or saved.get("username") or None
+            return self._user_id
         self.check()
         assert self._user_id is not None  # check() sets it or raises
         return self._user_id
