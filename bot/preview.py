@@ -88,6 +88,9 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
         lines.append(f"    (date not yet confirmed by the organiser: {UNCONFIRMED_HINT})")
     if (thread := thread_line(entry)) is not None:
         lines.append(f"    {thread}")
+    progress = _progress(entry)
+    if progress:
+        lines.append(f"    ({progress})")
     for network, post in entry["posts"].items():
         flag = "" if post.get("fits", post["length"] <= post["limit"]) else "  TOO LONG"
         lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}")
@@ -100,6 +103,30 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
     for image in entry["images"]:
         lines.append(f"    image    {image['file']} (alt: {image['alt']})")
     return "\n".join(lines)
+
+
+_STATE_WORDS = {
+    "sent": "sent",
+    "skipped": "skipped",
+    "failed": "failed (see `status`)",
+    "pending": "not sent yet",
+    "sending": "being sent",
+    None: "no record",
+}
+
+
+def _progress(entry: dict[str, Any]) -> str:
+    """``upcoming``'s words for a post whose time has gone by, or that the ledger knows of ("" for neither)."""
+    states = entry.get("ledger")
+    known = states is not None and any(status is not None for status in states.values())
+    if not entry.get("past") and not known:
+        return ""
+    if states is None:
+        return "past: its time has gone by; `status` shows whether it went out"
+    said = ", ".join(
+        f"{network} {_STATE_WORDS.get(status, str(status))}" for network, status in states.items()
+    )
+    return f"past: {said}" if entry.get("past") else said
 
 
 def calendar_entries(schedules: Schedules, year: int) -> list[dict[str, Any]]:

@@ -1,14 +1,17 @@
 """A rehearsal through the real CLI (``BOT_NOW=... tick --dry-run``), as a new maintainer runs it: it never
 touches the real ledger (so a second identical rehearsal shows the same), keeps technical detail for
-``--verbose``, and every log line carries the org's time with its offset: under ``BOT_NOW``, the pretended one."""
+``--verbose``, and every log line carries the org's time with its offset: under ``BOT_NOW``, the pretended one.
+And ``upcoming`` marks what has already gone by, with what the ledger knows of it."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.store import Ledger
 from tests.e2e_helpers import bot, clean_env
 from tests.service_fixtures import IDPD, write_tree
 
@@ -95,3 +98,50 @@ def test_log_lines_without_bot_now_are_in_the_org_time_zone_with_its_offset(tmp_
     # Kolkata has no daylight saving time: +05:30 all year, never the machine's zone (UTC here)
     assert all(line[19:25] == "+05:30" for line in lines), lines
     assert "BOT_NOW" not in result.stderr
+
+
+# --------------------------------------------------------------------------- upcoming marks what has gone by
+
+
+def upcoming_at(tmp_path: Path, when: datetime, *extra: str) -> str:
+    result = bot(["upcoming", "--days", "1", *extra], clean_env(tmp_path, now=when), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_upcoming_marks_a_post_whose_time_has_gone_by(tmp_path: Path) -> None:
+    write_tree(tmp_path, awareness={"idpd": IDPD})
+    afternoon = T0.replace(hour=13, minute=10)
+    text = upcoming_at(tmp_path, afternoon)
+    morning, later = text.split("\n\n")[:2]
+    assert morning.startswith("2026-12-03T10:00:00-05:00")
+    assert "    (past: its time has gone by; `status` shows whether it went out)" in morning
+    assert later.startswith("2026-12-03T16:00:00-05:00") and "past" not in later
+    assert text.rstrip().endswith(
+        "2 post(s) from 2026-12-03 to 2026-12-03 (America/New_York); 1 already past, marked (past: ...)"
+    )
+    entries = json.loads(upcoming_at(tmp_path, afternoon, "--json"))
+    assert [(e["past"], e["ledger"]) for e in entries] == [(True, None), (False, None)]
+    assert not (tmp_path / "ledger.sqlite3").exists()  # a preview never creates the ledger
+
+
+def test_upcoming_says_what_the_ledger_knows_of_past_posts(tmp_path: Path) -> None:
+    write_tree(tmp_path, awareness={"idpd": IDPD})
+    key, due = "awareness/idpd/2026/1", T0.replace(second=0)
+    with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
+        for network in ("x", "bluesky"):
+            ledger.ensure(
+                key, network, dry_run=False, source="awareness", name="IDPD", due_at=due, payload="{}", now=T0
+            )
+        ledger.claim(key, "x", dry_run=False, owner="test", now=T0)
+        ledger.mark_sent(key, "x", dry_run=False, remote_id="1", url="https://x.com/i/1", cost=0.2, now=T0)
+        ledger.mark_skipped(key, "bluesky", dry_run=False, reason="skipped by a maintainer", now=T0)
+    afternoon = T0.replace(hour=13, minute=10)
+    morning, later = upcoming_at(tmp_path, afternoon).split("\n\n")[:2]
+    assert "    (past: x sent, bluesky skipped)" in morning
+    assert "past" not in later
+    entries = json.loads(upcoming_at(tmp_path, afternoon, "--json"))
+    assert [e["ledger"] for e in entries] == [
+        {"x": "sent", "bluesky": "skipped"},
+        {"x": None, "bluesky": None},
+    ]

@@ -8,7 +8,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.cli.common import (
@@ -21,8 +22,10 @@ from bot.cli.common import (
     usage,
 )
 from bot.cli.parser import EXIT_INVALID, EXIT_OK
+from bot.errors import BotError
 from bot.schedules import Loaded, load_schedules
-from bot.settings import content_dir, now, schedules_dir
+from bot.settings import content_dir, database_target, now, schedules_dir
+from bot.store import Ledger
 from bot.texthygiene import for_terminal
 
 
@@ -78,6 +81,7 @@ def upcoming(args: argparse.Namespace) -> int:
         render_due(due, settings.networks, settings.network_options)
         for due in due_between(loaded.schedules, start, end)
     ]
+    mark_progress(entries, now())
     if args.json:
         print_json(entries)
         return EXIT_OK
@@ -85,7 +89,9 @@ def upcoming(args: argparse.Namespace) -> int:
     for entry in entries:
         print(for_terminal(format_due(entry, blackout=date.fromisoformat(entry["at"][:10]) in blackout)))
         print()
-    print(f"{len(entries)} post(s) from {first} to {last} ({settings.timezone.key})")
+    past = sum(1 for e in entries if e["past"])
+    gone = f"; {past} already past, marked (past: ...)" if past else ""
+    print(f"{len(entries)} post(s) from {first} to {last} ({settings.timezone.key}){gone}")
     return EXIT_OK
 
 
@@ -93,6 +99,37 @@ def _year_in_range(year: int) -> str | None:
     if 1900 <= year <= 9998:
         return None
     return f"--year {year} is out of range: use a year between 1900 and 9998"
+
+
+def mark_progress(entries: list[dict[str, Any]], moment: datetime) -> None:
+    """Mark each entry ``past`` (its time has gone by) and, where a ledger is there, what became of it per
+    network (``ledger``: network -> sent, skipped, failed, pending, sending or None; None without a ledger)."""
+    ledger = _existing_ledger()
+    try:
+        for entry in entries:
+            entry["past"] = datetime.fromisoformat(entry["at"]) <= moment
+            entry["ledger"] = None
+            if ledger is not None:
+                rows = {n: ledger.get(entry["key"], n, dry_run=False) for n in entry["posts"]}
+                entry["ledger"] = {n: (row.status if row else None) for n, row in rows.items()}
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _existing_ledger() -> Ledger | None:
+    """The real ledger if there is one (a preview never creates it), else None."""
+    target = database_target()
+    if "://" not in target and not Path(target).is_file():
+        return None
+    try:
+        return Ledger.open(target)
+    except BotError as exc:
+        print(
+            f"(the ledger could not be read, so sent and skipped posts are not marked: {exc})",
+            file=sys.stderr,
+        )
+        return None
 
 
 def calendar(args: argparse.Namespace) -> int:
