@@ -97,10 +97,16 @@ class FieldReader:
         required: bool = True,
         parent: Node | None = None,
         key: str = "",
+        empty_hint: str | None = None,
     ) -> str | None:
+        """Plain text; ``empty_hint`` says how to fill it in when it is missing or empty."""
         if node is None:
             if required and parent is not None:
-                self.problem(parent.where, f"{what} is missing", f"add '{key}:'")
+                self.problem(
+                    parent.where,
+                    f"{what} is missing",
+                    f"add '{key}:'" + (f"; {empty_hint}" if empty_hint else ""),
+                )
             return None
         if node.kind != "scalar":
             self.problem(
@@ -111,12 +117,12 @@ class FieldReader:
             return None
         if node.value is None:
             if required:
-                self.problem(node.where, f"{what} is empty")
+                self.problem(node.where, f"{what} is empty", empty_hint)
             return None
         value = node.raw if node.raw is not None else str(node.value)
         if not value.strip():
             if required:
-                self.problem(node.where, f"{what} is empty")
+                self.problem(node.where, f"{what} is empty", empty_hint)
             return None
         if not self.clean_text(value, node.where, what):
             return None

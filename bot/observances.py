@@ -474,6 +474,20 @@ class _Parser:
             self.fail(f"expected a month name, found the weekday '{token.text}'", _EXAMPLES, token)
         self.unknown(token, MONTHS, "a month name", 'write the month in full, e.g. "February"')
 
+    def impossible_day(self, month: int) -> str:
+        """Why the day number after a (misspelt) month can never be, or "" (read ahead, nothing consumed)."""
+        number = self.peek()
+        if number is None or number.number is None or (len(number.text) == 4 and number.number > 31):
+            return ""
+        name = MONTHS[month - 1]
+        if number.number < 1:
+            return f"'{name} {number.text}' could never happen either: days are numbered from 1"
+        most = _MAX_MONTH_DAYS[month - 1]
+        if number.number > most:
+            has = "has at most 29 days" if month == 2 else f"has {most} days"
+            return f"'{name} {number.text}' could never happen either: {name} {has}"
+        return ""
+
     def weekday(self) -> tuple[int, _Token]:
         token = self.take("a weekday name", 'write the weekday in full, e.g. "Thursday"')
         if token.word in _WEEKDAY:
@@ -491,6 +505,13 @@ class _Parser:
         if suggestion is None:
             self.fail(f"expected {expected}, found '{token.text}'", hint, token)
         kind = "month" if suggestion in MONTHS else "weekday" if suggestion in WEEKDAYS else "word"
+        also = self.impossible_day(MONTHS.index(suggestion) + 1) if kind == "month" else ""
+        if also:  # both mistakes at once, rather than the day only after the month is fixed
+            self.fail(
+                f"unknown month '{token.text}' (did you mean {suggestion}?), and {also}",
+                f'write the month in full and a day it has, e.g. "{suggestion} 1" or "last day of {suggestion}"',
+                token,
+            )
         if kind != "word":
             hint = f'{kind} names are written in full, in English, e.g. "{suggestion}"'
         self.fail(f"unknown {kind} '{token.text}' (did you mean {suggestion}?)", hint, token)

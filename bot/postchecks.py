@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -24,6 +25,25 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 POST_TEMPLATE_FIELDS = {"name", "year", "date", "link"}
 LONGEST_DATE = "September 30, 2026"
 """The longest ``{date}`` the planner renders (``human_date``), for length checks."""
+
+
+def _counting(added: str, spec: PostSpec, tags_from: str) -> str:
+    """What the bot added after the text, in words: ", counting the link and the hashtags #A #B (...)"."""
+    parts = []
+    if spec.link and spec.link in added:
+        parts.append("the link")
+    shown = [f"#{t.lstrip('#')}" for t in spec.hashtags if f"#{t.lstrip('#')}" in added]
+    if shown:
+        origin = f" ({tags_from})" if tags_from else ""
+        parts.append(f"the hashtag{'s' if len(shown) > 1 else ''} {' '.join(shown)}{origin}")
+    return f", counting {' and '.join(parts)} added after the text" if parts else ""
+
+
+ALT_HINT = (
+    "describe what the image shows, for followers who use a screen reader or can't see it, e.g. "
+    "'A teacher reads to three children in a sunny classroom'"
+)
+"""How to write alt text, where it is missing or empty."""
 
 
 class PostChecker(FieldReader):
@@ -93,6 +113,13 @@ class PostChecker(FieldReader):
             if "hashtags" in v
             else (hashtags if hashtags is not None else list(self.settings.hashtags))
         )
+        tags_from = (
+            "this post's"
+            if "hashtags" in v
+            else "the thread's"
+            if part
+            else ("the file's" if hashtags is not None else "the default ones from settings.yaml")
+        )
         post_link = self.url(v["link"], "link") if "link" in v else link
         link_ok = not ("link" in v and post_link is None and v["link"].value is not None)
         images = self.images(v.get("images"))
@@ -125,9 +152,8 @@ class PostChecker(FieldReader):
             language if isinstance(language, str) else None,
         )
         if self.text_checks and link_ok:
-            self.check_lengths(
-                spec, {"": text_where, **{n: v[n].where for n in variants}}, context, numbering=numbering
-            )
+            where = {"": text_where, **{n: v[n].where for n in variants}}
+            self.check_lengths(spec, where, context, numbering=numbering, tags_from=tags_from)
         return spec if ok else None
 
     def thread_spec(
@@ -236,7 +262,7 @@ class PostChecker(FieldReader):
                 continue
             self.keys(item, ["file", "alt"], "an image")
             rel = self.text(item.value.get("file"), "image file", parent=item, key="file")
-            alt = self.text(item.value.get("alt"), "alt text", parent=item, key="alt")
+            alt = self.text(item.value.get("alt"), "alt text", parent=item, key="alt", empty_hint=ALT_HINT)
             if alt is None:
                 ok = False
             elif len(alt.strip()) > max_alt:
@@ -342,12 +368,19 @@ class PostChecker(FieldReader):
         return min(r.max_images for r in rules), min(r.max_alt_chars for r in rules)
 
     def check_lengths(
-        self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str], *, numbering: str = ""
+        self,
+        spec: PostSpec,
+        where: Mapping[str, Where],
+        context: Mapping[str, str],
+        *,
+        numbering: str = "",
+        tags_from: str = "",
     ) -> None:
         """Render the post as it will go out and refuse text that a network would refuse.
 
         ``{date}`` is filled in with its longest rendering, so a post that fits here fits on every day it can
-        go out.
+        go out. The message names what was added to the text (the link, which hashtags, from where), so a
+        misspelt ``hashtags:`` key that left the defaults in place shows.
         """
         from bot.compose import native_warning, render
         from bot.models import Draft
@@ -385,6 +418,8 @@ class PostChecker(FieldReader):
                 message = f"text is too long for {network}: over {rules.max_bytes} bytes of UTF-8"
                 hint = f"shorten it or add a shorter '{network}:' variant"
             else:
-                message = f"text is too long for {network}: {length}/{rules.limit} {rules.unit} with link and hashtags"
+                bare = render(replace(draft, link=None, hashtags=()), network, rules)
+                message = f"text is too long for {network}: {length}/{rules.limit} {rules.unit}"
+                message += _counting(text[len(bare) :], spec, tags_from)
                 hint = f"shorten it by {max(1, length - rules.limit)} or add a shorter '{network}:' variant"
             self.problem(where.get(network, where[""]), message, hint)

@@ -199,8 +199,8 @@ CASES: dict[str, tuple[dict[str, str | bytes], list[tuple[str, str]]]] = {
         },
         [
             ("awareness/a.yaml:7:15", "image 'images/nope.png' not found under"),
-            ("awareness/a.yaml:9:9", "alt text is missing (hint: add 'alt:')"),
-            ("awareness/a.yaml:11:14", "alt text is empty"),
+            ("awareness/a.yaml:9:9", "alt text is missing (hint: add 'alt:'; describe what the image shows"),
+            ("awareness/a.yaml:11:14", "alt text is empty (hint: describe what the image shows, for followers who"),
             ("awareness/a.yaml:14:15", "'images/notes.txt' is not a PNG, JPEG, GIF or WebP image"),
             ("awareness/a.yaml:17:14", "alt text is 1001 characters; the limit is 1000"),
             ("awareness/a.yaml:19:13", "images must be a list"),

@@ -76,8 +76,8 @@ def test_validate_counts_the_cw_line_and_checks_the_keys(tmp_path: Path) -> None
     assert found == [
         (
             7,
-            f"text is too long for {network}: {limit + 11}/{limit} {registry.text_rules(network).unit} "
-            "with link and hashtags",
+            # no link or hashtags here, so the message counts nothing added after the text
+            f"text is too long for {network}: {limit + 11}/{limit} {registry.text_rules(network).unit}",
         ),
         (12, "content_warning is empty"),
         (13, "language 'not a language' is not a language tag"),

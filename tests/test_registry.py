@@ -161,5 +161,5 @@ def test_too_long_variant_is_reported_in_the_network_s_own_unit(tmp_path: Path) 
         )
         assert problems(root) == [
             f"5:{len(spec.id) + 7}: text is too long for {spec.id}: {rules.limit + 1}/{rules.limit} "
-            f"{rules.unit} with link and hashtags"
+            f"{rules.unit}"
         ]

@@ -147,3 +147,85 @@ def test_status_lists_rehearsals_apart_from_what_was_really_sent(tmp_path: Path,
     )
     assert "  last rehearsed (dry run: nothing was posted):\n    awareness/idpd/2026/1" in bluesky_part
     assert "ledger row" not in text and "dry-run rows" not in text
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def problems_of(tmp_path: Path, body: str, settings: str = SETTINGS) -> list[str]:
+    from bot.schedules import load_schedules
+
+    schedules = write_tree(tmp_path, settings=settings, awareness={"day": body})
+    (tmp_path / "content" / "images").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "content" / "images" / "a.png").write_bytes(b"\x89PNG\r\n")
+    loaded = load_schedules(schedules, tmp_path / "content", today=DUE.date())
+    return [f"{p.line}:{p.column}: {p.format().split(': error: ', 1)[-1]}" for p in loaded.errors()]
+
+
+DAY = "name: A Day\nwhen: {when}\nsource: https://example.org/\n{extra}posts:\n  - text: {text}\n"
+
+
+def test_a_misspelt_hashtags_key_shows_in_the_length_message_which_hashtags_were_counted(
+    tmp_path: Path,
+) -> None:
+    settings = SETTINGS + "hashtags: [EndSeclusion, DisabilityRights]\n"
+    body = DAY.format(
+        when="May 1", extra="hashtag: [IDPD]\nlink: https://endseclusion.org/\n", text="a" * 250
+    )
+    assert problems_of(tmp_path, body, settings) == [
+        "4:1: unknown key 'hashtag' in an observance (hint: did you mean 'hashtags'?)",
+        "7:11: text is too long for x: 307/280 weighted characters (links count 23), counting the link and the"
+        " hashtags #EndSeclusion #DisabilityRights (the default ones from settings.yaml) added after the text"
+        " (hint: shorten it by 27 or add a shorter 'x:' variant)",
+        "7:11: text is too long for bluesky: 309/300 graphemes, counting the link and the hashtags #EndSeclusion"
+        " #DisabilityRights (the default ones from settings.yaml) added after the text (hint: shorten it by 9 or"
+        " add a shorter 'bluesky:' variant)",
+    ]
+
+
+def test_a_long_text_with_nothing_added_says_no_link_or_hashtags(tmp_path: Path) -> None:
+    body = DAY.format(when="May 1", extra="hashtags: []\n", text="a" * 281)
+    assert problems_of(tmp_path, body)[0] == (
+        "6:11: text is too long for x: 281/280 weighted characters (links count 23)"
+        " (hint: shorten it by 1 or add a shorter 'x:' variant)"
+    )
+    tagged = DAY.format(when="May 1", extra="hashtags: [IDPD]\n", text="a" * 280)
+    assert "counting the hashtag #IDPD (the file's) added after the text" in problems_of(tmp_path, tagged)[0]
+
+
+def test_empty_alt_text_says_how_to_write_it(tmp_path: Path) -> None:
+    body = (
+        DAY.format(when="May 1", extra="", text="hi")
+        + '    images:\n      - file: images/a.png\n        alt: ""\n'
+    )
+    assert problems_of(tmp_path, body) == [
+        "8:14: alt text is empty (hint: describe what the image shows, for followers who use a screen reader or"
+        " can't see it, e.g. 'A teacher reads to three children in a sunny classroom')"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("when", "said"),
+    [
+        (
+            "Febuary 30",
+            "unknown month 'Febuary' (did you mean February?), and 'February 30' could never happen either:"
+            ' February has at most 29 days (hint: write the month in full and a day it has, e.g. "February 1" or'
+            ' "last day of February")',
+        ),
+        (
+            "May 15 to Jnue 31",
+            "unknown month 'Jnue' (did you mean June?), and 'June 31' could never happen either: June has 30 days",
+        ),
+        (
+            "Febuary 28",
+            "unknown month 'Febuary' (did you mean February?) (hint: month names are written in full",
+        ),
+    ],
+)
+def test_a_misspelt_month_and_an_impossible_day_are_reported_together(
+    tmp_path: Path, when: str, said: str
+) -> None:
+    (problem,) = problems_of(tmp_path, DAY.format(when=when, extra="", text="hi"))
+    assert problem.split(": ", 1)[1].split(" (hint:")[0] in said
+    assert said in problem
