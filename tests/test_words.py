@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image as PILImage
 
 from bot.errors import FeedError
 from bot.feed import fetch_feed, make_client
@@ -157,7 +158,7 @@ def problems_of(tmp_path: Path, body: str, settings: str = SETTINGS) -> list[str
 
     schedules = write_tree(tmp_path, settings=settings, awareness={"day": body})
     (tmp_path / "content" / "images").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "content" / "images" / "a.png").write_bytes(b"\x89PNG\r\n")
+    PILImage.new("RGB", (40, 30), "white").save(tmp_path / "content" / "images" / "a.png")
     loaded = load_schedules(schedules, tmp_path / "content", today=DUE.date())
     return [f"{p.line}:{p.column}: {p.format().split(': error: ', 1)[-1]}" for p in loaded.errors()]
 
