@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.common import (
     load,
@@ -25,8 +25,10 @@ from bot.cli.parser import EXIT_INVALID, EXIT_OK
 from bot.errors import BotError
 from bot.schedules import Loaded, load_schedules
 from bot.settings import content_dir, database_target, now, schedules_dir
-from bot.store import Ledger
 from bot.texthygiene import for_terminal
+
+if TYPE_CHECKING:
+    from bot.store import Ledger
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -122,6 +124,8 @@ def _existing_ledger() -> Ledger | None:
     target = database_target()
     if "://" not in target and not Path(target).is_file():
         return None
+    from bot.store import Ledger  # psycopg costs ~0.1 s to import: only when there is a ledger to read
+
     try:
         return Ledger.open(target)
     except BotError as exc:
