@@ -27,9 +27,9 @@ LONGEST_DATE = "September 30, 2026"
 """The longest ``{date}`` the planner renders (``human_date``), for length checks."""
 
 
-def _counting(added: str, spec: PostSpec, tags_from: str) -> str:
+def _counting(added: str, spec: PostSpec, tags_from: str, numbering: str = "") -> str:
     """What the bot added after the text, in words: ", counting the link and the hashtags #A #B (...)"."""
-    parts = []
+    parts = [f"the numbering {numbering}"] if numbering and numbering in added else []
     if spec.link and spec.link in added:
         parts.append("the link")
     shown = [f"#{t.lstrip('#')}" for t in spec.hashtags if f"#{t.lstrip('#')}" in added]
@@ -418,8 +418,8 @@ class PostChecker(FieldReader):
                 message = f"text is too long for {network}: over {rules.max_bytes} bytes of UTF-8"
                 hint = f"shorten it or add a shorter '{network}:' variant"
             else:
-                bare = render(replace(draft, link=None, hashtags=()), network, rules)
+                bare = render(replace(draft, link=None, hashtags=(), numbering=""), network, rules)
                 message = f"text is too long for {network}: {length}/{rules.limit} {rules.unit}"
-                message += _counting(text[len(bare) :], spec, tags_from)
+                message += _counting(text[len(bare) :], spec, tags_from, numbering)
                 hint = f"shorten it by {max(1, length - rules.limit)} or add a shorter '{network}:' variant"
             self.problem(where.get(network, where[""]), message, hint)

@@ -130,7 +130,11 @@ def test_numbering_is_written_after_each_part_and_counted_in_its_length(tmp_path
     write_tree(tmp_path, settings=numbered, queue=queue)
     problems = load_schedules(tmp_path / "schedules", tmp_path / "content").errors()
     assert [(p.line, p.message) for p in problems] == [
-        (8, "text is too long for x: 281/280 weighted characters (links count 23) with link and hashtags")
+        (
+            8,
+            "text is too long for x: 281/280 weighted characters (links count 23),"
+            " counting the numbering 2/2 added after the text",
+        )
     ]
     write_tree(tmp_path, queue=queue)  # without numbering it fits
     assert load_schedules(tmp_path / "schedules", tmp_path / "content").errors() == []
