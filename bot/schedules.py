@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +28,8 @@ from bot.models import (
 from bot.observances import ConfirmedRule, Rule, WhenError, parse_when
 from bot.postchecks import POST_TEMPLATE_FIELDS, PostChecker
 from bot.problems import Problem
+from bot.publishers.spec import OptionValue
+from bot.serveroptions import overlay
 from bot.settings import SettingsReader, now
 from bot.yamlsource import Node, Where
 
@@ -59,7 +61,12 @@ class Loaded:
 
 
 def load_schedules(
-    root: Path, content: Path, *, today: date | None = None, text_checks: bool = True
+    root: Path,
+    content: Path,
+    *,
+    today: date | None = None,
+    text_checks: bool = True,
+    server_options: Mapping[str, Mapping[str, OptionValue]] | None = None,
 ) -> Loaded:
     """Read every schedule file under ``root``. Never raises for bad input: problems are returned.
 
@@ -68,8 +75,11 @@ def load_schedules(
     ``text_checks=False`` skips the accessibility lint and the per-network length checks (two thirds of the time
     at 5,000 observances) for commands that show the texts themselves (``upcoming``, with each length) or no
     texts at all (``calendar``); ``validate`` and the bot always run them.
+    ``server_options``: the limits each network's server stated (``serveroptions.read_stored``), laid over its
+    settings before any post is checked against them.
     """
     checker = _Loader(root, content, today or now().date(), text_checks)
+    checker.server_options = server_options or {}
     if not root.is_dir():
         checker.problem(
             Where(str(root), 1, 1),
@@ -83,12 +93,18 @@ def load_schedules(
 class _Loader(PostChecker, SettingsReader):
     """Reads the files of one schedules folder: settings first, then awareness days, queue, recurring."""
 
+    server_options: Mapping[str, Mapping[str, OptionValue]]
+
     # ---------------------------------------------------------------- files
 
     def run(self) -> Loaded:
         settings_path = self.root / "settings.yaml"
         if settings_path.is_file():
             self.settings = self.read_settings(settings_path)
+        if self.server_options:
+            self.settings = replace(
+                self.settings, network_options=overlay(self.settings.network_options, self.server_options)
+            )
         observances: list[Observance] = []
         rules: dict[str, Rule] = {}
         for path in self.files_in("awareness"):

@@ -12,8 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot import settings
 from bot.cli.parser import EXIT_USAGE
+from bot.errors import ConfigError
 from bot.logs import use_timezone
+from bot.publishers.spec import OptionValue
 from bot.schedules import Loaded, load_schedules
+from bot.serveroptions import read_stored
 
 if TYPE_CHECKING:
     from bot.store import Ledger  # psycopg costs ~0.1 s to import: only commands that open the ledger pay it
@@ -22,11 +25,27 @@ log = logging.getLogger("bot.cli")
 
 
 def load(args: argparse.Namespace, *, text_checks: bool = True) -> Loaded:
-    """The schedules named by ``--schedules``/``--content`` (or their defaults); problems are the caller's."""
+    """The schedules named by ``--schedules``/``--content`` (or their defaults); problems are the caller's.
+
+    Posts are checked against the limits each network's server stated, when the ledger keeps them (a Mastodon
+    instance may allow more than 500 characters), else against the settings."""
     root = settings.schedules_dir(getattr(args, "schedules", None))
     return load_schedules(
-        root, settings.content_dir(getattr(args, "content", None), root), text_checks=text_checks
+        root,
+        settings.content_dir(getattr(args, "content", None), root),
+        text_checks=text_checks,
+        server_options=stored_server_options(),
     )
+
+
+def stored_server_options() -> dict[str, dict[str, OptionValue]]:
+    """What the networks' servers stated about their limits, from the ledger if there is one; never raises
+    (a preview works without a ledger, and a bad ``DATABASE_URL`` is for the commands that write to say)."""
+    try:
+        target = settings.database_target()
+    except ConfigError:
+        return {}
+    return read_stored(target)
 
 
 def load_logged(args: argparse.Namespace) -> Loaded:

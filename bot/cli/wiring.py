@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import os
 import socket
@@ -16,13 +15,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from bot import settings
+from bot import serveroptions, settings
 from bot.cli.common import load_logged, open_ledger
 from bot.errors import ConfigError, PublishError
-from bot.publishers import factory, registry
+from bot.publishers import factory
 from bot.publishers.base import ReportsServerOptions
 from bot.schedules import Loaded, Schedules
 from bot.service import Service
@@ -51,10 +49,6 @@ def lease() -> timedelta:
         raise ConfigError(f"BOT_LEASE_SECONDS={raw!r} is not a number of seconds") from None
 
 
-def _flag(network: str) -> str:
-    return f"server-options:{network}"
-
-
 def learn_server_options(choices: list[factory.Choice], ledger: Ledger) -> None:
     """Ask each real network that reports its own limits (a Mastodon instance's characters, media and
     alt-text limits) and keep the answer in the ledger; on failure the last stored answer stays in use."""
@@ -67,18 +61,14 @@ def learn_server_options(choices: list[factory.Choice], ledger: Ledger) -> None:
         except PublishError as exc:
             log.warning("%s: could not read its limits, using the last known ones: %s", choice.network, exc)
             continue
-        ledger.set_flag(_flag(choice.network), json.dumps(dict(found), sort_keys=True))
+        ledger.set_flag(serveroptions.flag(choice.network), serveroptions.encode(found))
 
 
 def with_server_options(schedules: Schedules, ledger: Ledger) -> Schedules:
     """The schedules with each network's stored server limits laid over its settings block."""
-    options = dict(schedules.settings.network_options)
-    for network in schedules.settings.networks:
-        stored = ledger.get_flag(_flag(network))
-        if stored:
-            options[network] = MappingProxyType({**registry.options(network, options), **json.loads(stored)})
-    found = dataclasses.replace(schedules.settings, network_options=MappingProxyType(options))
-    return dataclasses.replace(schedules, settings=found)
+    stored = {n: serveroptions.decode(ledger.get_flag(serveroptions.flag(n))) for n in schedules.settings.networks}
+    options = serveroptions.overlay(schedules.settings.network_options, stored)
+    return dataclasses.replace(schedules, settings=dataclasses.replace(schedules.settings, network_options=options))
 
 
 @contextmanager
