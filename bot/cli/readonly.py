@@ -18,6 +18,7 @@ from bot.cli.common import (
     open_ledger,
     print_json,
     report_problems,
+    stored_server_options,
     today,
     usage,
 )
@@ -226,7 +227,9 @@ def changes(args: argparse.Namespace) -> int:
     if not base_root.is_dir():
         return usage("changes", f"--base {args.base} is not a folder")
     current = load(args)
-    base = load_schedules(base_root, content_dir(None, base_root), text_checks=False)
+    base = load_schedules(
+        base_root, content_dir(None, base_root), text_checks=False, server_options=stored_server_options()
+    )
     settings = current.schedules.settings
     first = args.start or today(current)
     last = first + timedelta(days=args.days - 1)
