@@ -9,7 +9,6 @@ import io
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +24,7 @@ from openapi_core.security.factories import SecurityProviderFactory
 from openapi_core.security.providers import BaseProvider
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from tests.openapi_check import SpecRequest, SpecResponse, one_line
 from tests.shared import REFERENCE, skip_reason
 
 SPEC_PATH = REFERENCE / "mastodon-api" / "openapi.json"
@@ -63,24 +63,6 @@ def spec_or_skip() -> OpenAPI:
     return load_spec()
 
 
-@dataclass
-class _SpecRequest:
-    method: str
-    path: str
-    body: bytes | None
-    content_type: str
-    parameters: RequestParameters
-    host_url: str = SPEC_HOST
-
-
-@dataclass
-class _SpecResponse:
-    status_code: int
-    content_type: str
-    data: bytes | None
-    headers: Any = field(default_factory=dict)
-
-
 _FORM_BOOLEANS = frozenset({"sensitive"})
 
 
@@ -98,12 +80,12 @@ def _form_as_json(body: bytes) -> bytes:
     return json.dumps(found).encode()
 
 
-def spec_request(method: str, url: str, headers: Any, body: bytes | None) -> _SpecRequest:
+def spec_request(method: str, url: str, headers: Any, body: bytes | None) -> SpecRequest:
     parts = urlsplit(url)
     content_type = str(headers.get("Content-Type", "") or "")
     if content_type.startswith("application/x-www-form-urlencoded") and body is not None:
         body, content_type = _form_as_json(body), "application/json"
-    return _SpecRequest(
+    return SpecRequest(
         method=method.lower(),
         path=parts.path,
         body=body,
@@ -113,6 +95,7 @@ def spec_request(method: str, url: str, headers: Any, body: bytes | None) -> _Sp
             header=Headers(dict(headers)),
             cookie=ImmutableMultiDict(),
         ),
+        host_url=SPEC_HOST,
     )
 
 
@@ -125,7 +108,7 @@ MOCK_DEVIATIONS = ("is not a 'date'", "'authors' is a required property")
 (Mastodon 4.3+). Every other departure fails the tests."""
 
 
-def _multipart_problems(spec_data: dict[str, Any], request: _SpecRequest) -> list[str]:
+def _multipart_problems(spec_data: dict[str, Any], request: SpecRequest) -> list[str]:
     """A multipart body's fields checked against the operation's schema, files as text: openapi-core reads a
     file part as bytes, which an OpenAPI 3.1 ``string`` schema refuses whatever it holds."""
     from openapi_schema_validator import OAS31Validator
@@ -147,7 +130,7 @@ def _multipart_problems(spec_data: dict[str, Any], request: _SpecRequest) -> lis
     return [f"multipart body: {e.message}" for e in OAS31Validator(schema).iter_errors(fields)]
 
 
-def check_exchange(spec: OpenAPI, request: _SpecRequest, status: int, headers: Any, data: bytes) -> list[str]:
+def check_exchange(spec: OpenAPI, request: SpecRequest, status: int, headers: Any, data: bytes) -> list[str]:
     """Every way a request and its answer depart from the spec, one line each."""
     multipart = request.content_type.startswith("multipart/form-data")
     found = []
@@ -156,14 +139,14 @@ def check_exchange(spec: OpenAPI, request: _SpecRequest, status: int, headers: A
             continue
         if _only(err, (SPEC_ONE_OF,)):
             continue
-        found.append(_one_line(err) + " | " + "; ".join(_reasons(err)))
+        found.append(one_line(err, 600) + " | " + "; ".join(_reasons(err)))
     if multipart:
         found += _multipart_problems(_spec_data(), request)
-    response = _SpecResponse(status, str(headers.get("Content-Type", "")).split(";")[0], data, headers)
+    response = SpecResponse(status, str(headers.get("Content-Type", "")).split(";")[0], data, headers)
     for err in spec.response_validator.iter_errors(request, response):
         if _only(err, MOCK_DEVIATIONS):
             continue
-        found.append(_one_line(err) + " | " + "; ".join(_reasons(err)))
+        found.append(one_line(err, 600) + " | " + "; ".join(_reasons(err)))
     return [f"{request.method.upper()} {request.path} -> {status}: {line}" for line in found]
 
 
@@ -216,15 +199,6 @@ def _reasons(err: BaseException) -> list[str]:
     for error in getattr(cause, "schema_errors", None) or []:
         walk(error)
     return leaves
-
-
-def _one_line(err: BaseException) -> str:
-    parts = [str(err)]
-    cause = err.__cause__
-    while cause is not None:
-        parts.append(str(cause))
-        cause = cause.__cause__
-    return " ".join(" | ".join(parts).split())[:600]
 
 
 class CheckedSession(requests.Session):

@@ -37,6 +37,7 @@ from PIL import Image as PILImage
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.formparser import parse_form_data
 
+from tests.openapi_check import SpecRequest, SpecResponse, one_line
 from tests.shared import REFERENCE
 
 SPEC_PATH = REFERENCE / "x-api" / "openapi.json"
@@ -90,26 +91,6 @@ def load_spec(path: Path = SPEC_PATH) -> OpenAPI:
     data = json.loads(path.read_text(encoding="utf-8"))
     config = Config(spec_validator_cls=None, security_provider_factory=_SecurityProviders())
     return OpenAPI.from_dict(data, config=config)
-
-
-@dataclass
-class _SpecRequest:
-    """A received request in the shape openapi-core's ``Request`` protocol expects."""
-
-    method: str
-    path: str
-    body: bytes | None
-    content_type: str
-    parameters: RequestParameters
-    host_url: str = SPEC_HOST
-
-
-@dataclass
-class _SpecResponse:
-    status_code: int
-    content_type: str
-    data: bytes | None
-    headers: Mapping[str, Any] = field(default_factory=dict)
 
 
 # --- what tests see ---
@@ -377,12 +358,12 @@ class XStandIn:
             return "signature does not match"
         return None
 
-    def validate(self, request: _SpecRequest) -> list[str]:
-        return [_one_line(str(err), err) for err in self.spec.request_validator.iter_errors(request)]
+    def validate(self, request: SpecRequest) -> list[str]:
+        return [one_line(err) for err in self.spec.request_validator.iter_errors(request)]
 
-    def validate_response(self, request: _SpecRequest, response: _SpecResponse) -> list[str]:
+    def validate_response(self, request: SpecRequest, response: SpecResponse) -> list[str]:
         return [
-            _one_line(str(err), err) for err in self.spec.response_validator.iter_errors(request, response)
+            one_line(err) for err in self.spec.response_validator.iter_errors(request, response)
         ]
 
     def answer(self, method: str, path: str, rec: Recorded) -> tuple[int, dict[str, Any]]:
@@ -548,7 +529,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, _problem(401, "Unauthorized", "Unauthorized"))
             return
 
-        spec_request = _SpecRequest(
+        spec_request = SpecRequest(
             method=method.lower(),
             path=path,
             body=body or None,
@@ -557,6 +538,7 @@ class _Handler(BaseHTTPRequestHandler):
                 query=ImmutableMultiDict(parse_qsl(split.query, keep_blank_values=True)),
                 header=Headers(headers),
             ),
+            host_url=SPEC_HOST,
         )
         invalid = s.validate(spec_request)
         if invalid:
@@ -587,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload = s.answer(method, path, rec)
         if 200 <= status < 300:
             data = json.dumps(payload).encode()
-            response = _SpecResponse(status, "application/json", data, {"Content-Type": "application/json"})
+            response = SpecResponse(status, "application/json", data, {"Content-Type": "application/json"})
             for message in s.validate_response(spec_request, response):
                 s._fail(f"stand-in answer to {method} {path} breaks the spec: {message}")
         self._send(status, payload)
@@ -669,13 +651,3 @@ def _invalid(detail: str) -> dict[str, Any]:
         "detail": "One or more parameters to your request was invalid.",
         "type": "https://api.twitter.com/2/problems/invalid-request",
     }
-
-
-def _one_line(text: str, err: BaseException) -> str:
-    """openapi-core keeps the schema's reasons in the exception's cause; show both, on one line."""
-    parts = [text]
-    cause: BaseException | None = err.__cause__
-    while cause is not None:
-        parts.append(str(cause))
-        cause = cause.__cause__
-    return " ".join(" | ".join(parts).split())
