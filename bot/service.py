@@ -10,7 +10,8 @@ Rules a maintainer can rely on (see README "What the bot guarantees"):
 * Each row is sent through the one delivery path (``Deliverer.send``: claim, recover after a crash, publish,
   record; duplicates told honestly); the pass decides only which rows are due and which must wait.
 * A post that comes due more than ``grace_hours`` late (the bot was down, or a network kept failing) is skipped
-  with a reason, never posted days late. Posts held by a pause wait for ``resume``.
+  with a reason, never posted days late. For a thread that is its first part: a started thread is finished,
+  however late its later parts (``bot.threads`` says "finished late"). Posts held by a pause wait for ``resume``.
 * Networks run side by side in threads: one network failing or rate-limited never delays the other.
 """
 
@@ -44,6 +45,7 @@ from bot.publishers.base import Publisher
 from bot.publishers.spec import CostPolicy, TextRules, Usage
 from bot.schedules import Schedules
 from bot.store import Delivery, Ledger
+from bot.threads import thread_held
 
 log = logging.getLogger(__name__)
 
@@ -392,28 +394,6 @@ class Service:
                 policy.price(render(d.draft, network)) for d in due_between(self.schedules, now, day_end)
             ]
         return policy.wait(usage, cost, reserved)
-
-
-def thread_held(ledger: Ledger, place: ThreadPlace, network: str, *, dry_run: bool) -> str:
-    """In plain words, where a thread stands still on ``network``: "thread held at part 2 of 4 on x: <why>"."""
-    for part in range(1, place.of + 1):
-        row = ledger.get(place.key(part), network, dry_run=dry_run)
-        if row is None or receipt_of(row) is not None:
-            continue
-        if row.status == "sent":
-            why = "it was confirmed only by a duplicate refusal, so the next part has nothing to reply to"
-        elif row.status == "failed":
-            why = (row.last_error or "failed").removeprefix(f"{network}: ")  # the line names it already
-            if row.next_attempt_at is not None:
-                why += f" (next try {row.next_attempt_at.isoformat(timespec='minutes')})"
-        elif row.status == "sending":
-            why = "it is being sent"
-        elif row.status == "skipped":
-            why = f"skipped: {row.last_error or 'by a maintainer'}"
-        else:
-            why = "it is not sent yet"
-        return f"thread held at part {part} of {place.of} on {network}: {why}"
-    return f"thread held at part {place.part} of {place.of} on {network}"
 
 
 def _day_start(now: datetime, tz: tzinfo) -> datetime:

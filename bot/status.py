@@ -10,13 +10,17 @@ from bot.deliver import thread_place
 from bot.planner import due_between
 from bot.publishers import registry
 from bot.schedules import Schedules
-from bot.service import network_usage, thread_held
+from bot.service import network_usage
 from bot.store import Delivery, Ledger
+from bot.threads import ThreadState, thread_held, thread_state
 
 RECENT = 10
+LATE_SHOWN = timedelta(days=14)
+"""How long ``status`` keeps saying that a thread finished late."""
 
 
 def _row(d: Delivery) -> dict[str, Any]:
+    place = thread_place(d)
     return {
         "key": d.key,
         "network": d.network,
@@ -30,6 +34,7 @@ def _row(d: Delivery) -> dict[str, Any]:
         "cost": d.cost,
         "next_attempt_at": d.next_attempt_at.isoformat(timespec="seconds") if d.next_attempt_at else None,
         "updated_at": d.updated_at.isoformat(timespec="seconds"),
+        "thread": {"item": place.item, "part": place.part, "of": place.of} if place else None,
     }
 
 
@@ -41,6 +46,40 @@ def held_threads(ledger: Ledger, network: str) -> list[str]:
         if place is not None and place.item not in lines:
             lines[place.item] = f"{thread_held(ledger, place, network, dry_run=False)} [{place.item}]"
     return list(lines.values())
+
+
+def thread_states(ledger: Ledger, network: str, grace: timedelta) -> list[ThreadState]:
+    """Every thread with a recently changed or failed part on ``network``, newest change first (real rows)."""
+    items: dict[str, ThreadState] = {}
+    recent = ledger.deliveries(network=network, dry_run=False, limit=100)
+    failed = ledger.deliveries(status="failed", network=network, dry_run=False, limit=100)
+    for row in (*recent, *failed):
+        place = thread_place(row)
+        if place is not None and place.item not in items:
+            items[place.item] = thread_state(ledger, place, network, grace)
+    return list(items.values())
+
+
+def _thread(state: ThreadState) -> dict[str, Any]:
+    return {
+        "item": state.place.item,
+        "name": state.name,
+        "of": state.place.of,
+        "state": state.state,
+        "part": state.place.part,
+        "line": state.line,
+        "late_minutes": round(state.late.total_seconds() / 60) if state.late is not None else None,
+        "parts": [_row(r) for r in state.parts],
+    }
+
+
+def finished_late(states: list[ThreadState], now: datetime) -> list[str]:
+    """One line per thread that finished late in the last ``LATE_SHOWN`` (a later part went out past the grace)."""
+    return [
+        f"{s.line} [{s.place.item}]"
+        for s in states
+        if s.state == "finished late" and max(r.updated_at for r in s.parts) >= now - LATE_SHOWN
+    ]
 
 
 def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag: bool) -> dict[str, Any]:
@@ -55,6 +94,9 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
         }
         networks[network]["sent_today"] = ledger.sent_count(network, since=day_start)
         networks[network]["threads_held"] = held_threads(ledger, network)
+        states = thread_states(ledger, network, timedelta(hours=settings.grace_hours))
+        networks[network]["threads_finished_late"] = finished_late(states, now)
+        networks[network]["threads"] = [_thread(s) for s in states[:RECENT]]
     upcoming = due_between(schedules, now, now + timedelta(days=14))[:RECENT]
     # Every network that bills per post gets its figures under its own id (``x`` in JSON is a contract).
     spend: dict[str, Any] = {}
@@ -104,6 +146,7 @@ def format_status(data: dict[str, Any]) -> str:
         lines.append(f"== {network} ({info['sent_today']} sent today)")
         for held in info.get("threads_held", []):
             lines.append(f"  {held}; `retry` resumes from that part")
+        lines.extend(f"  {late}" for late in info.get("threads_finished_late", []))
         sent = info["sent"]
         for status, label, rows in (
             ("sent", "last sent", [r for r in sent if not r["dry_run"]]),
