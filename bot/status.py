@@ -34,6 +34,7 @@ def _row(d: Delivery) -> dict[str, Any]:
         "cost": d.cost,
         "next_attempt_at": d.next_attempt_at.isoformat(timespec="seconds") if d.next_attempt_at else None,
         "updated_at": d.updated_at.isoformat(timespec="seconds"),
+        "sent_at": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
         "thread": {"item": place.item, "part": place.part, "of": place.of} if place else None,
     }
 

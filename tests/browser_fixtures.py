@@ -113,6 +113,13 @@ FIRST = "2026-12-03"
 """The coming-posts window of the test sites starts here (December 3: the shipped schedules post that day)."""
 ALT = "A hand-drawn school with an open door and the words Every child safe at school."
 LONG_TEXT = "Too long on purpose. " * 16
+THREAD_ID = "site-test-thread"
+THREAD_TEXTS = (
+    "First part of the site test thread, about what the day is.",
+    "Second part of the site test thread, about what restraint does to children.",
+    "Third part of the site test thread, about what a parent can do.",
+)
+THREAD_ALT = "A classroom door standing open, with morning light on the floor."
 
 
 def schedules_with_extras(tmp: Path) -> Path:
@@ -152,6 +159,19 @@ def schedules_with_extras(tmp: Path) -> Path:
         "    language: es\n"
         "    text: Ningún niño debe ser inmovilizado en la escuela.\n"
         "    hashtags: [EndSeclusion]\n"
+        f"  - id: {THREAD_ID}\n"
+        '    at: "2026-12-07 10:00"\n'
+        "    name: A thread of three parts\n"
+        "    hashtags: [EndSeclusion]\n"
+        "    link: https://endseclusion.org/\n"
+        "    thread:\n"
+        + "".join(f"      - text: {text}\n" for text in THREAD_TEXTS[:1])
+        + f"      - text: {THREAD_TEXTS[1]}\n"
+        "        images:\n"
+        "          - file: images/open-door.png\n"
+        f"            alt: {THREAD_ALT}\n"
+        f"      - text: {THREAD_TEXTS[2]}\n"
+        "        hashtags: [EndRestraint]\n"
     )
     (root / "awareness" / "site-test-new-year.yaml").write_text(
         "name: Site Test Winter Week\n"
@@ -164,9 +184,14 @@ def schedules_with_extras(tmp: Path) -> Path:
     return root
 
 
+THREAD_LATE = "queue/thread-late"
+THREAD_HELD = "queue/thread-held"
+
+
 def seed_ledger(db: Path, networks: tuple[str, ...], now: Any) -> None:
     """A real SQLite ledger with, on every network, one sent post (with its URL), one failed for good and one
-    waiting: what the status page shows."""
+    waiting, a 3-part thread that finished late (parts 2 and 3 went out 8 h after its time) and a 4-part thread
+    held at its failed part 2: what the status page shows."""
     from bot.store import Ledger
 
     rows = (
@@ -197,3 +222,54 @@ def seed_ledger(db: Path, networks: tuple[str, ...], now: Any) -> None:
                 retry_at=None,
                 now=now,
             )
+            seed_threads(ledger, network, now)
+
+
+def seed_threads(ledger: Any, network: str, now: Any) -> None:
+    """The two threads of ``seed_ledger`` on ``network``, their rows written as the delivery path writes them."""
+    from datetime import timedelta
+
+    from bot.deliver import post_to_payload
+    from bot.models import Post, ThreadPlace
+
+    due = now - timedelta(hours=8)
+    for item, name, of in (
+        (THREAD_LATE, "A thread that finished late", 3),
+        (THREAD_HELD, "A held thread", 4),
+    ):
+        for n in range(1, of + 1):
+            place = ThreadPlace(item, n, of)
+            post = Post(place.key(n), network, f"Part {n} of {name}.", 20, 280, thread=place, due_at=due)
+            payload = post_to_payload(post)
+            ledger.ensure(
+                post.key,
+                network,
+                dry_run=False,
+                source="queue",
+                name=name,
+                due_at=due,
+                payload=payload,
+                now=due,
+            )
+    for n, at in ((1, due), (2, now), (3, now)):
+        ledger.mark_sent(
+            f"{THREAD_LATE}#{n}",
+            network,
+            dry_run=False,
+            remote_id=str(n),
+            url=f"https://example.org/{network}/late/{n}",
+            cost=0.0,
+            now=at,
+        )
+    ledger.mark_sent(
+        f"{THREAD_HELD}#1",
+        network,
+        dry_run=False,
+        remote_id="h1",
+        url=f"https://example.org/{network}/held/1",
+        cost=0.0,
+        now=due,
+    )
+    ledger.mark_failed(
+        f"{THREAD_HELD}#2", network, dry_run=False, error="the reply was refused", retry_at=None, now=due
+    )

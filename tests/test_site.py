@@ -20,7 +20,18 @@ from bot.planner import day_window, due_between
 from bot.preview import render_due
 from bot.schedules import load_schedules
 from bot.site.views import anchor
-from tests.browser_fixtures import ALT, FIRST, chromium_path, schedules_with_extras, seed_ledger
+from tests.browser_fixtures import (
+    ALT,
+    FIRST,
+    THREAD_ALT,
+    THREAD_HELD,
+    THREAD_ID,
+    THREAD_LATE,
+    THREAD_TEXTS,
+    chromium_path,
+    schedules_with_extras,
+    seed_ledger,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,8 +56,13 @@ def test_every_due_post_is_on_the_index_once(tmp_path: Path) -> None:
     for item in due:
         assert index.count(f'id="{anchor("post", item.draft.key)}"') == 1, item.draft.key
         assert escape(item.draft.name) in index
-    assert index.count('class="entry"') == len(due)
-    assert f"{len(due)} posts from Thursday, December 3, 2026 to Sunday, January 31, 2027" in index
+    # A thread's parts are one post: one article, the parts inside it.
+    items = {(d.draft.thread.item if d.draft.thread else d.draft.key, d.at) for d in due}
+    threads = {(d.draft.thread.item, d.at) for d in due if d.draft.thread}
+    assert threads, "the shipped schedules have a thread in the window (IDPD)"
+    assert index.count('<article class="entry') == len(items) < len(due)
+    assert index.count('<article class="entry thread"') == len(threads)
+    assert f"{len(items)} posts from Thursday, December 3, 2026 to Sunday, January 31, 2027" in index
 
 
 def test_pages_ics_and_stylesheet_are_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -294,3 +310,113 @@ def test_solemn_and_unconfirmed_dates_are_said_in_words(tmp_path: Path) -> None:
         o for o in loaded.schedules.observances if not is_confirmed(loaded.schedules.rules[o.id], 2027)
     ]
     assert page.count("Date not yet confirmed by the organiser") >= len(unconfirmed) > 0
+
+
+def between(page: str, start: str, end: str) -> str:
+    return page.split(start, 1)[1].split(end, 1)[0]
+
+
+def test_a_thread_is_one_post_with_its_parts_in_order_each_as_every_network_shows_it(
+    tmp_path: Path, extras: Path
+) -> None:
+    out = tmp_path / "site"
+    index = build(out, "--schedules", str(extras))
+    item = f"queue/{THREAD_ID}"
+    article = between(index, f'<article class="entry thread" id="{anchor("post", item)}"', "</article>")
+    assert "<h3 " in article and "A thread of three parts</h3>" in article
+    assert f"<dt>Key</dt><dd><code>{item}</code></dd>" in article
+    assert "A thread of 3 posts. On each network every part is a reply to the part before it" in article
+    parts = between(
+        article, '<ol class="thread-parts" aria-label="The 3 parts of the thread, in order">', "</ol>"
+    )
+    items = parts.split('<li class="part" ')[1:]
+    assert len(items) == 3
+    labels = [
+        "Part 1 of 3, the first post",
+        "Part 2 of 3, a reply to part 1",
+        "Part 3 of 3, a reply to part 2",
+    ]
+    loaded = load_schedules(extras, extras.parent / "content")
+    settings = loaded.schedules.settings
+    due = [
+        d
+        for d in due_between(
+            loaded.schedules, *day_window(date(2026, 12, 7), date(2026, 12, 7), settings.timezone)
+        )
+        if d.draft.thread and d.draft.thread.item == item
+    ]
+    for n, (part, label, text, d) in enumerate(zip(items, labels, THREAD_TEXTS, due, strict=True), start=1):
+        key = f"{item}#{n}"
+        assert part.startswith(f'id="{anchor("post", key)}"')
+        assert f'<h4 id="{anchor("post", key)}-h">{label}</h4>' in part
+        assert f"Key: <code>{key}</code>" in part
+        entry = render_due(d, settings.networks, settings.network_options)
+        for network, post in entry["posts"].items():
+            section = between(part, f'aria-labelledby="{anchor("post", key)}-{network}"', "</section>")
+            assert "<h5 id=" in section and text in section
+            assert f"{post['length']} of {post['limit']}" in section
+            # Links and hashtags are marked in every part, as each network will show them.
+            if n == 1:
+                assert '<a href="https://endseclusion.org/">https://endseclusion.org/</a>' in section
+                assert '<span class="tag">#EndSeclusion</span>' in section
+            if n == 3:
+                assert '<span class="tag">#EndRestraint</span>' in section
+                assert "#EndSeclusion" not in section
+    # The image belongs to part 2 only, with its alt text beside it.
+    assert f'alt="{escape(THREAD_ALT)}"' in items[1] and "<img" not in items[0] + items[2]
+    # The lead counts the thread as one post.
+    assert "(2 of them threads, each shown as one post with its parts in order)" in index
+    # The calendar lists the thread once, as a thread, linking to its article.
+    calendar = (out / "calendar" / "2026.html").read_text()
+    idpd = "awareness/international-day-of-persons-with-disabilities/2026/3"
+    assert calendar.count(f'href="../index.html#{anchor("post", idpd)}"') == 1
+    assert ": a thread of 3 posts</li>" in calendar
+
+
+def test_a_too_long_thread_part_is_warned_about_in_that_part(tmp_path: Path, extras: Path) -> None:
+    queue = extras / "queue" / "site-test.yaml"
+    queue.write_text(queue.read_text().replace(THREAD_TEXTS[2], "Much too long. " * 25))
+    index = build(tmp_path / "site", "--schedules", str(extras))
+    item = f"queue/{THREAD_ID}"
+    article = between(index, f'id="{anchor("post", item)}"', "</article>")
+    parts = article.split('<li class="part" ')[1:]
+    assert "Too long for X" in parts[2] and "<strong>too long</strong>" in parts[2]
+    assert "Too long for X" not in parts[0] + parts[1]
+
+
+def test_status_page_groups_a_threads_rows_under_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "ledger.sqlite3"
+    networks = load_schedules(REPO / "schedules", REPO / "content").schedules.settings.networks
+    seed_ledger(db, networks, datetime(2026, 12, 3, 13, 0, tzinfo=UTC))
+    monkeypatch.setenv("BOT_DB", str(db))
+    monkeypatch.setenv("BOT_NOW", "2026-12-03T09:00:00-05:00")
+    out = tmp_path / "site"
+    build(out, "--status")
+    page = (out / "status.html").read_text()
+    for network in networks:
+        net = (
+            between(page, f'<h2 id="net-{network}">', '<section class="network"')
+            if network != networks[-1]
+            else between(page, f'<h2 id="net-{network}">', 'id="next-heading"')
+        )
+        threads = between(net, f'<h3 id="threads-{network}">', "<h3>")
+        late = between(threads, f'id="{anchor(f"thread-{network}", THREAD_LATE)}">', "</section>")
+        assert "<strong>Finished late:</strong> part 2 of 3 went out 8 h after its time" in late
+        assert "(a thread once started is always finished)" in late
+        assert (
+            late.index("Part 1 of 3: sent")
+            < late.index("Part 2 of 3: sent")
+            < late.index("Part 3 of 3: sent")
+        )
+        held = between(threads, f'id="{anchor(f"thread-{network}", THREAD_HELD)}">', "</section>")
+        assert "<strong>Held at part 2 of 4:</strong> the reply was refused." in held
+        assert f"python -m bot retry {THREAD_HELD}#2 --network {network}" in held
+        assert "Part 3 of 4: waiting to be sent" in held and "Reason: the reply was refused" in held
+        # Each part is shown once, under its thread, not again in the lists by status.
+        rest = net.split("</section>", 2)[-1]
+        for key in (f"{THREAD_LATE}#1", f"{THREAD_HELD}#2", f"{THREAD_HELD}#3"):
+            assert net.count(f"<code>{key}</code>") == 1, (network, key)
+            assert key not in rest
+        assert "queue/failed-one" in rest

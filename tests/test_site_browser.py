@@ -20,6 +20,11 @@ from bot.site.views import anchor
 from tests.browser_fixtures import (
     ARTIFACTS,
     FIRST,
+    THREAD_ALT,
+    THREAD_HELD,
+    THREAD_ID,
+    THREAD_LATE,
+    THREAD_TEXTS,
     WCAG_TAGS,
     Served,
     schedules_with_extras,
@@ -108,10 +113,14 @@ def test_every_post_of_the_window_is_there_with_its_text_and_time(page: Any, sit
     first = date.fromisoformat(FIRST)
     due = due_between(loaded.schedules, *day_window(first, first + timedelta(days=59), settings.timezone))
     open_page(page, site, "index.html")
-    assert page.locator("article.entry").count() == len(due)
+    # A thread's parts are one post: one article per item and instant.
+    items = {(d.draft.thread.item if d.draft.thread else d.draft.key, d.at) for d in due}
+    assert page.locator("article.entry").count() == len(items) < len(due)
     for item in due:
         entry = render_due(item, settings.networks, settings.network_options)
-        article = page.locator(f"#{anchor('post', item.draft.key)}")
+        article = page.locator(
+            f"#{anchor('post', item.draft.thread.item if item.draft.thread else item.draft.key)}"
+        )
         when = article.locator("time").first
         assert when.get_attribute("datetime") == item.at.isoformat(timespec="minutes")
         local = item.at.astimezone(settings.timezone)
@@ -120,6 +129,7 @@ def test_every_post_of_the_window_is_there_with_its_text_and_time(page: Any, sit
             text = article.locator(
                 f"section[aria-labelledby='{anchor('post', item.draft.key)}-{network}'] .text"
             )
+            assert text.count() == 1, (item.draft.key, network)
             assert text.inner_text() == post["text"], (item.draft.key, network)
 
 
@@ -177,3 +187,84 @@ def test_status_page_shows_the_ledger(page: Any, site: Served) -> None:
     body = page.locator("main").inner_text()
     assert "the network said no" in body and "A waiting post" in body
     assert page.locator("a[href^='https://example.org/']").count() >= 1
+
+
+def axe_violations(page: Any, axe_source: str, selector: str) -> list[str]:
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "([sel, tags]) => axe.run(sel, {runOnly: {type: 'tag', values: tags}})", [selector, WCAG_TAGS]
+    )
+    assert len(result["passes"]) >= 5  # axe really ran on that part of the page
+    return [
+        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}" for v in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize("page", WIDTHS, indirect=True)
+def test_a_thread_is_one_post_with_its_parts_in_order_and_labelled(
+    page: Any, site: Served, axe_source: str
+) -> None:
+    open_page(page, site, "index.html")
+    item = f"queue/{THREAD_ID}"
+    article = page.locator(f"#{anchor('post', item)}")
+    assert article.get_by_role("heading", level=3).inner_text() == "A thread of three parts"
+    # The parts are a real ordered list, named, with one list item per part, in order.
+    parts = article.get_by_role("list", name="The 3 parts of the thread, in order")
+    assert parts.evaluate("e => e.tagName") == "OL"
+    items = parts.locator(":scope > li")
+    assert items.count() == 3
+    # Each part is labelled in words by its own heading, and each network's rendering heads its section.
+    assert article.get_by_role("heading", level=4).all_inner_texts() == [
+        "Part 1 of 3, the first post",
+        "Part 2 of 3, a reply to part 1",
+        "Part 3 of 3, a reply to part 2",
+    ]
+    networks = site_networks(site)
+    for n, text in enumerate(THREAD_TEXTS, start=1):
+        part = items.nth(n - 1)
+        assert part.get_attribute("id") == anchor("post", f"{item}#{n}")
+        assert part.get_by_role("heading", level=5).all_inner_texts() == [f"On {label}" for label in networks]
+        for section in part.locator("section.post").all():
+            assert text in section.locator(".text").inner_text()
+            assert section.get_by_role("meter").count() == 1
+    # The image is under part 2 only, with its alt text as the image's accessible name.
+    assert items.nth(1).get_by_role("img", name=THREAD_ALT).count() == len(networks)
+    assert items.nth(0).get_by_role("img").count() == 0 == items.nth(2).get_by_role("img").count()
+    assert items.nth(0).get_by_role("link", name="https://endseclusion.org/").count() == len(networks)
+    # Visually too, the parts stand in order, one below the other.
+    tops = [items.nth(i).bounding_box()["y"] for i in range(3)]
+    assert tops == sorted(tops) and len(set(tops)) == 3
+    assert axe_violations(page, axe_source, f"#{anchor('post', item)}") == []
+    article.screenshot(path=str(ARTIFACTS / f"thread-{page.viewport_size['width']}.png"))
+
+
+def site_networks(site: Served) -> list[str]:
+    from bot.site.views import network_label
+
+    schedules = site.root.parent / "schedules"
+    settings = load_schedules(schedules, schedules.parent / "content").schedules.settings
+    return [network_label(n) for n in settings.networks]
+
+
+def test_status_page_shows_a_thread_held_and_one_finished_late_under_their_threads(
+    page: Any, site: Served, axe_source: str
+) -> None:
+    open_page(page, site, "status.html")
+    for label in site_networks(site):
+        network = page.get_by_role("region", name=label, exact=True)
+        assert network.get_by_role("heading", level=3, name=f"Threads on {label}").count() == 1
+        late = network.get_by_role("region", name="A thread that finished late (a thread of 3 posts)")
+        assert "Finished late: part 2 of 3 went out 8 h after its time" in late.inner_text()
+        rows = late.get_by_role("list").locator(":scope > li").all_inner_texts()
+        assert [r.split(":")[0] for r in rows] == ["Part 1 of 3", "Part 2 of 3", "Part 3 of 3"]
+        held = network.get_by_role("region", name="A held thread (a thread of 4 posts)")
+        assert "Held at part 2 of 4: the reply was refused." in held.inner_text()
+        rows = held.get_by_role("list").locator(":scope > li").all_inner_texts()
+        assert [r.split(":")[0] for r in rows] == [f"Part {n} of 4" for n in range(1, 5)]
+        assert rows[1].startswith("Part 2 of 4: failed") and rows[2].startswith(
+            "Part 3 of 4: waiting to be sent"
+        )
+        # The thread's rows are not listed again by status.
+        assert network.inner_text().count(f"{THREAD_HELD}#2") == 2  # the row and the retry command
+        assert network.inner_text().count(f"{THREAD_LATE}#2") == 1
+    assert axe_violations(page, axe_source, "main") == []

@@ -8,6 +8,7 @@ arranges it into templates; it never sends, never imports a network SDK and neve
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,7 @@ from bot.site import months as month_views
 from bot.site import views
 
 STYLESHEET = "style.css"
+_PART = re.compile(r"#\d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +72,21 @@ def _environment() -> jinja2.Environment:
 
 
 def _item(key: str) -> str:
-    """The schedule item a ledger key belongs to (``recurring/<id>/<stamp>`` -> ``recurring/<id>``)."""
-    parts = key.split("/")
+    """The schedule item a ledger key belongs to (``recurring/<id>/<stamp>`` -> ``recurring/<id>``; a thread
+    part's ``#n`` dropped)."""
+    parts = _PART.sub("", key).split("/")
     if parts[0] == "awareness" and len(parts) == 4:
         return f"awareness/{parts[1]}/#{parts[3]}"
     return "/".join(parts[:2]) if parts[0] == "recurring" else key
+
+
+def together(found: Sequence[Due]) -> list[list[Due]]:
+    """The due posts with a thread's parts (one item, one instant) side by side in part order, as one post."""
+    groups: dict[tuple[str, datetime], list[Due]] = {}
+    for due in found:
+        place = due.draft.thread
+        groups.setdefault((place.item if place else due.draft.key, due.at), []).append(due)
+    return [sorted(g, key=lambda d: d.draft.thread.part if d.draft.thread else 0) for g in groups.values()]
 
 
 def _post_starts(loaded: Loaded) -> dict[str, tuple[str, int]]:
@@ -208,32 +220,44 @@ class _Site:
         found = due_between(self.schedules, *self.window)
         blackout = set(self.settings.blackout)
         days: dict[str, list[views.EntryView]] = {}
-        for due in found:
-            entry = render_due(due, self.settings.networks, self.settings.network_options)
-            at = due.at.astimezone(self.tz)
+        threads = 0
+        for group in together(found):
+            rendered = [render_due(d, self.settings.networks, self.settings.network_options) for d in group]
+            parts = [
+                views.part_view(
+                    entry,
+                    images=[self.image(i["file"], i["alt"]) for i in entry["images"]],
+                    lang=_own_language(due.draft.langs, self.lang),
+                )
+                for due, entry in zip(group, rendered, strict=True)
+            ]
+            entry = rendered[0]
+            at = group[0].at.astimezone(self.tz)
             view = views.entry_view(
                 entry,
                 at,
-                images=[self.image(i["file"], i["alt"]) for i in entry["images"]],
+                parts=parts,
                 edit=self.edit(entry["file"]),
                 file=self.shown(entry["file"]),
                 warnings=self.problems.near(entry["file"], self.start_line(entry["key"])),
                 blackout=at.date() in blackout,
-                lang=_own_language(due.draft.langs, self.lang),
             )
+            threads += view.thread
             days.setdefault(view.day, []).append(view)
+        count = sum(len(entries) for entries in days.values())
         self.page(
             "index.html",
             "index.html",
             title="Coming posts",
             first=views.long_date(self.options.first),
             last=views.long_date(self.last),
-            count=len(found),
+            count=count,
+            threads=threads,
             days=list(days.items()),
             networks=[views.network_label(n) for n in self.settings.networks],
             problems=[self.problems.format(p) for p in self.loaded.errors()],
         )
-        return len(found)
+        return count
 
     def calendars(self) -> int:
         low, high = min(self.years), max(self.years)
@@ -247,7 +271,8 @@ class _Site:
                 posts[(parts[1], int(parts[2]))].append(due)
 
         def post_href(due: Due) -> str | None:
-            return f"../index.html#{views.anchor('post', due.draft.key)}" if self.in_window(due) else None
+            key = due.draft.thread.item if due.draft.thread else due.draft.key  # a thread's article
+            return f"../index.html#{views.anchor('post', key)}" if self.in_window(due) else None
 
         total = 0
         for year in self.years:
@@ -282,13 +307,34 @@ class _Site:
     def status(self, data: Mapping[str, Any]) -> None:
         networks = []
         for network, info in data["networks"].items():
+            threads = info.get("threads", [])
+            # A thread's real rows are shown under the thread, in part order, not in the lists by status.
+            grouped = {p["key"] for t in threads for p in t["parts"]}
+
+            def alone(r: Mapping[str, Any], grouped: set[str] = grouped) -> bool:
+                return bool(r["dry_run"]) or r["key"] not in grouped
+
             sent = info["sent"]
             rows = {
-                **info,
-                "sent": [r for r in sent if not r["dry_run"]],
+                **{s: [r for r in info[s] if alone(r)] for s in ("failed", "pending", "sending", "skipped")},
+                "sent": [r for r in sent if not r["dry_run"] and alone(r)],
                 "rehearsed": [r for r in sent if r["dry_run"]],
             }
-            networks.append({"id": network, "label": views.network_label(network), "info": rows})
+            networks.append(
+                {
+                    "id": network,
+                    "label": views.network_label(network),
+                    "info": {**info, **rows},
+                    "threads": [
+                        {
+                            **t,
+                            "summary": views.thread_summary(t),
+                            "anchor": views.anchor(f"thread-{network}", t["item"]),
+                        }
+                        for t in threads
+                    ],
+                }
+            )
         self.page("status.html", "status.html", title="Status", data=data, networks=networks)
 
     def stylesheet(self) -> None:

@@ -24,6 +24,8 @@ class PostLink:
     when: str
     href: str | None
     """Where the post is shown (the coming-posts page), or None when it is outside that page's window."""
+    parts: int = 1
+    """A thread's number of parts (the calendar lists a thread once, as the coming-posts page shows it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,11 @@ def occurrences(
                     source_is_link=obs.source.startswith(("https://", "http://")),
                     file=shown(obs.file),
                     edit_url=edit(obs.file),
-                    posts=tuple(PostLink(_post_when(d.at), post_href(d)) for d in mine),
+                    posts=tuple(
+                        PostLink(_post_when(d.at), post_href(d), d.draft.thread.of if d.draft.thread else 1)
+                        for d in mine
+                        if d.draft.thread is None or d.draft.thread.part == 1
+                    ),
                     notes=notes(obs, span),
                     start=span.start,
                     end=span.end,

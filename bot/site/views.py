@@ -122,11 +122,35 @@ class PostView:
 
 
 @dataclass(frozen=True, slots=True)
-class EntryView:
-    """A due post: when, where it comes from, and its rendering on every enabled network."""
+class PartView:
+    """One post of an entry as every enabled network would show it: the whole entry for a single post, one
+    part for a thread."""
 
     anchor: str
     key: str
+    number: int
+    of: int
+    images: tuple[ImageView, ...]
+    posts: tuple[PostView, ...]
+    warnings: tuple[str, ...]
+    """This part's own: too long for a network."""
+    lang: str = ""
+    """The part's own language, where it differs from the page's (screen readers switch voice)."""
+
+    @property
+    def label(self) -> str:
+        """``Part 2 of 4, a reply to part 1``: words, as a screen reader reads them, not ``2/4``."""
+        after = f"a reply to part {self.number - 1}" if self.number > 1 else "the first post"
+        return f"Part {self.number} of {self.of}, {after}"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """A due post or thread: when, where it comes from, and its parts (one for a single post)."""
+
+    anchor: str
+    key: str
+    """The item's key (a thread's parts add ``#n``)."""
     day: str
     when: str
     at: str
@@ -134,12 +158,14 @@ class EntryView:
     name: str
     file: str
     edit_url: str | None
-    images: tuple[ImageView, ...]
-    posts: tuple[PostView, ...]
+    parts: tuple[PartView, ...]
     warnings: tuple[str, ...]
     blackout: bool
-    lang: str = ""
-    """The post's own language, where it differs from the page's (screen readers switch voice)."""
+
+    @property
+    def thread(self) -> bool:
+        return len(self.parts) > 1 or any(p.of > 1 for p in self.parts)
+
 
 
 def repo_path(display: str, root: Path) -> str:
@@ -198,24 +224,13 @@ class ProblemIndex:
         return replace(problem, file=self._shown(problem.file)).format()
 
 
-def entry_view(
-    entry: Mapping[str, Any],
-    at: datetime,
-    *,
-    images: Sequence[ImageView],
-    edit: str | None,
-    file: str,
-    warnings: Sequence[str],
-    blackout: bool,
-    lang: str = "",
-) -> EntryView:
-    """``entry`` is one ``render_due`` result; ``at`` its instant in the schedules' time zone."""
+def part_view(entry: Mapping[str, Any], *, images: Sequence[ImageView], lang: str = "") -> PartView:
+    """``entry`` is one ``render_due`` result: a single post, or one part of a thread (its ``thread``)."""
     key = entry["key"]
-    post_anchor = anchor("post", key)
+    part_anchor = anchor("post", key)
+    place = entry.get("thread") or {"part": 1, "of": 1}
     posts = []
-    own_warnings = list(warnings)
-    if entry.get("confirmed") is False:
-        own_warnings.append("Date not yet confirmed by the organiser: it is forecast from the rule.")
+    own_warnings = []
     for network, post in entry["posts"].items():
         fits = bool(post.get("fits", post["length"] <= post["limit"]))
         if not fits:
@@ -231,13 +246,45 @@ def entry_view(
                 length=post["length"],
                 limit=post["limit"],
                 fits=fits,
-                meter_id=f"{post_anchor}-{network}-length",
+                meter_id=f"{part_anchor}-{network}-length",
                 card=card(post.get("card")),
                 content_warning=post.get("content_warning"),
             )
         )
+    return PartView(
+        anchor=part_anchor,
+        key=key,
+        number=int(place["part"]),
+        of=int(place["of"]),
+        images=tuple(images),
+        posts=tuple(posts),
+        warnings=tuple(own_warnings),
+        lang=lang,
+    )
+
+
+def entry_view(
+    entry: Mapping[str, Any],
+    at: datetime,
+    *,
+    parts: Sequence[PartView],
+    edit: str | None,
+    file: str,
+    warnings: Sequence[str],
+    blackout: bool,
+) -> EntryView:
+    """``entry`` is the ``render_due`` result of the post (a thread's first part); ``at`` its instant in the
+    schedules' time zone; ``parts`` the post's parts in order (one for a single post)."""
+    place = entry.get("thread")
+    key = place["item"] if place else entry["key"]
+    own_warnings = list(warnings)
+    if entry.get("confirmed") is False:
+        own_warnings.append("Date not yet confirmed by the organiser: it is forecast from the rule.")
+    if len(parts) == 1:  # a single post's own warnings stand with the post's
+        own_warnings += parts[0].warnings
+        parts = [replace(parts[0], warnings=())]
     return EntryView(
-        anchor=post_anchor,
+        anchor=anchor("post", key),
         key=key,
         day=long_date(at.date()),
         when=local_when(at),
@@ -246,9 +293,25 @@ def entry_view(
         name=entry["name"],
         file=file,
         edit_url=edit,
-        images=tuple(images),
-        posts=tuple(posts),
+        parts=tuple(parts),
         warnings=tuple(own_warnings),
         blackout=blackout,
-        lang=lang,
     )
+
+
+def thread_summary(thread: Mapping[str, Any]) -> str:
+    """Where a thread stands on a network, as a sentence for the status page (from ``status``'s ``threads``)."""
+    state, part, of = thread["state"], thread["part"], thread["of"]
+    line = str(thread["line"])
+    why = line.split(": ", 1)[1] if ": " in line else ""
+    if state == "finished":
+        return f"Finished: all {of} parts sent."
+    if state == "finished late":
+        return f"Finished late: {why}."
+    if state == "held":
+        return f"Held at part {part} of {of}: {why}."
+    if state == "stopped":
+        return f"Skipped: {why}." if part == 1 else f"Stopped at part {part} of {of}: {why}."
+    if state == "in progress":
+        return f"In progress: {why}."
+    return "Waiting to start." if part == 1 else f"Waiting at part {part} of {of}."
