@@ -251,25 +251,17 @@ def seed_threads(ledger: Any, network: str, now: Any) -> None:
                 payload=payload,
                 now=due,
             )
-    for n, at in ((1, due), (2, now), (3, now)):
+    for key, at in (("late/1", due), ("late/2", now), ("late/3", now), ("held/1", due)):
+        item = THREAD_LATE if key.startswith("late") else THREAD_HELD
         ledger.mark_sent(
-            f"{THREAD_LATE}#{n}",
+            f"{item}#{key[-1]}",
             network,
             dry_run=False,
-            remote_id=str(n),
-            url=f"https://example.org/{network}/late/{n}",
+            remote_id=key,
+            url=f"https://example.org/{network}/{key}",
             cost=0.0,
             now=at,
         )
-    ledger.mark_sent(
-        f"{THREAD_HELD}#1",
-        network,
-        dry_run=False,
-        remote_id="h1",
-        url=f"https://example.org/{network}/held/1",
-        cost=0.0,
-        now=due,
-    )
     ledger.mark_failed(
         f"{THREAD_HELD}#2", network, dry_run=False, error="the reply was refused", retry_at=None, now=due
     )

@@ -148,18 +148,24 @@ def test_a_wrong_repository_setting_is_a_problem(tmp_path: Path, extras: Path) -
     assert any("repository 'not a repo' is not a GitHub owner/name" in p.message for p in loaded.errors())
 
 
+def status_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seeded: datetime, clock: str
+) -> tuple[str, tuple[str, ...]]:
+    """``status.html`` built at ``clock`` (New York time, December 3) from ``seed_ledger``'s rows at ``seeded``."""
+    db = tmp_path / "ledger.sqlite3"
+    networks = load_schedules(REPO / "schedules", REPO / "content").schedules.settings.networks
+    seed_ledger(db, networks, seeded)
+    monkeypatch.setenv("BOT_DB", str(db))
+    monkeypatch.setenv("BOT_NOW", f"2026-12-03T{clock}:00-05:00")
+    build(tmp_path / "site", "--status")
+    return (tmp_path / "site" / "status.html").read_text(), networks
+
+
 def test_status_page_from_a_real_ledger(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "ledger.sqlite3"
-    now = datetime(2026, 12, 3, 16, 0, tzinfo=UTC)
-    networks = load_schedules(REPO / "schedules", REPO / "content").schedules.settings.networks
-    seed_ledger(db, networks, now)
-    monkeypatch.setenv("BOT_DB", str(db))
-    monkeypatch.setenv("BOT_NOW", "2026-12-03T12:00:00-05:00")
+    page, networks = status_page(tmp_path, monkeypatch, datetime(2026, 12, 3, 16, 0, tzinfo=UTC), "12:00")
     out = tmp_path / "site"
-    build(out, "--status")
-    page = (out / "status.html").read_text()
     for network in networks:
         assert f'href="https://example.org/{network}/1"' in page
         assert f"python -m bot retry queue/failed-one --network {network}" in page
@@ -326,6 +332,8 @@ def test_a_thread_is_one_post_with_its_parts_in_order_each_as_every_network_show
     assert "<h3 " in article and "A thread of three parts</h3>" in article
     assert f"<dt>Key</dt><dd><code>{item}</code></dd>" in article
     assert "A thread of 3 posts. On each network every part is a reply to the part before it" in article
+    # The problems of the other posts in its file are theirs, not the thread's.
+    assert "#endseclusionnow" not in article and "text is too long" not in article
     parts = between(
         article, '<ol class="thread-parts" aria-label="The 3 parts of the thread, in order">', "</ol>"
     )
@@ -382,19 +390,14 @@ def test_a_too_long_thread_part_is_warned_about_in_that_part(tmp_path: Path, ext
     parts = article.split('<li class="part" ')[1:]
     assert "Too long for X" in parts[2] and "<strong>too long</strong>" in parts[2]
     assert "Too long for X" not in parts[0] + parts[1]
+    # validate's problem at the part's line stands with the thread, beside its own warning.
+    assert "text is too long for x" in article.split('<li class="part" ')[0]
 
 
 def test_status_page_groups_a_threads_rows_under_the_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "ledger.sqlite3"
-    networks = load_schedules(REPO / "schedules", REPO / "content").schedules.settings.networks
-    seed_ledger(db, networks, datetime(2026, 12, 3, 13, 0, tzinfo=UTC))
-    monkeypatch.setenv("BOT_DB", str(db))
-    monkeypatch.setenv("BOT_NOW", "2026-12-03T09:00:00-05:00")
-    out = tmp_path / "site"
-    build(out, "--status")
-    page = (out / "status.html").read_text()
+    page, networks = status_page(tmp_path, monkeypatch, datetime(2026, 12, 3, 13, 0, tzinfo=UTC), "09:00")
     for network in networks:
         net = (
             between(page, f'<h2 id="net-{network}">', '<section class="network"')

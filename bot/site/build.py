@@ -74,7 +74,8 @@ def _environment() -> jinja2.Environment:
 def _item(key: str) -> str:
     """The schedule item a ledger key belongs to (``recurring/<id>/<stamp>`` -> ``recurring/<id>``; a thread
     part's ``#n`` dropped)."""
-    parts = _PART.sub("", key).split("/")
+    key = _PART.sub("", key)
+    parts = key.split("/")
     if parts[0] == "awareness" and len(parts) == 4:
         return f"awareness/{parts[1]}/#{parts[3]}"
     return "/".join(parts[:2]) if parts[0] == "recurring" else key
