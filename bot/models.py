@@ -272,6 +272,10 @@ class Settings:
     langs: tuple[str, ...] = ("en",)
     repository: str | None = None
     """GitHub ``owner/name`` of the schedules' repository: the site links each file to GitHub's editor."""
+    readability_max_grade: float = 8.0
+    """``readability: max_grade``: ``validate`` warns when a post's own words read above this school grade."""
+    readability_min_words: int = 20
+    """``readability: min_words``: texts with fewer words get no grade (too few for the formula to mean much)."""
     confirm_dates_days: int = 120
     """``validate`` warns this many days ahead of an observance's first post in a year whose date is not yet
     confirmed (past its ``confirmed_through:`` and missing from its ``dates:``)."""

@@ -15,7 +15,7 @@ from bot import contentfiles, lint, texthygiene
 from bot.compose import TemplateError
 from bot.errors import BotError
 from bot.fields import FieldReader
-from bot.models import Image, PostSpec
+from bot.models import Draft, Image, PostSpec
 from bot.publishers import registry
 from bot.yamlsource import Node, Where
 
@@ -154,6 +154,7 @@ class PostChecker(FieldReader):
         if self.text_checks and link_ok:
             where = {"": text_where, **{n: v[n].where for n in variants}}
             self.check_lengths(spec, where, context, numbering=numbering, tags_from=tags_from)
+            self.check_readability(spec, where, context, numbering=numbering)
         return spec if ok else None
 
     def thread_spec(
@@ -383,25 +384,9 @@ class PostChecker(FieldReader):
         misspelt ``hashtags:`` key that left the defaults in place shows.
         """
         from bot.compose import native_warning, render
-        from bot.models import Draft
         from bot.publishers.registry import text_rules
 
-        name = context.get("name", "")
-        full = {"name": name, "year": str(self.today.year), "date": LONGEST_DATE, "link": spec.link or ""}
-        draft = Draft(
-            key="validate",
-            source="validate",
-            name=name,
-            file="",
-            text=spec.text,
-            variants=spec.variants,
-            hashtags=spec.hashtags,
-            link=spec.link,
-            images=spec.images,
-            context=MappingProxyType(full),
-            content_warning=spec.content_warning,
-            numbering=numbering,
-        )
+        draft = self.draft(spec, context, numbering)
         rendered: dict[tuple[str, bool], str] = {}  # networks without a variant share one rendering
         for network in self.settings.networks:
             rules = text_rules(network, self.settings.network_options)
@@ -423,3 +408,61 @@ class PostChecker(FieldReader):
                 message += _counting(text[len(bare) :], spec, tags_from, numbering)
                 hint = f"shorten it by {max(1, length - rules.limit)} or add a shorter '{network}:' variant"
             self.problem(where.get(network, where[""]), message, hint)
+
+    def draft(self, spec: PostSpec, context: Mapping[str, str], numbering: str) -> Draft:
+        """The post as the bot will render it, ``{date}`` at its longest."""
+        name = context.get("name", "")
+        full = {"name": name, "year": str(self.today.year), "date": LONGEST_DATE, "link": spec.link or ""}
+        return Draft(
+            key="validate",
+            source="validate",
+            name=name,
+            file="",
+            text=spec.text,
+            variants=spec.variants,
+            hashtags=spec.hashtags,
+            link=spec.link,
+            images=spec.images,
+            context=MappingProxyType(full),
+            content_warning=spec.content_warning,
+            numbering=numbering,
+        )
+
+    def check_readability(
+        self, spec: PostSpec, where: Mapping[str, Where], context: Mapping[str, str], *, numbering: str = ""
+    ) -> None:
+        """Warn when the words of the text, or of a network's own text, read above ``readability:
+        max_grade``; each is measured once as it renders (see ``bot.readability``), English posts only."""
+        from bot import readability
+        from bot.compose import render
+
+        language = spec.language or (self.settings.langs[0] if self.settings.langs else "en")
+        if not readability.is_english(language):
+            return
+        draft = self.draft(spec, context, numbering)
+        limit = self.settings.readability_max_grade
+        seen: set[str] = set()
+        for network in self.settings.networks or registry.ids():
+            at = where.get(network, where[""])
+            if (key := f"{at.line}:{at.column}") in seen:
+                continue
+            seen.add(key)
+            try:
+                text = render(draft, network)
+            except (TemplateError, KeyError, IndexError, ValueError):
+                return  # the template problem is already reported
+            value = readability.shown(
+                readability.grade(
+                    text, readability.exclusions(draft), min_words=self.settings.readability_min_words
+                )
+            )
+            if value is not None and value > limit:
+                self.problem(
+                    at,
+                    f"this post reads at about grade {value:g}; aim for grade {limit:g} or below so a parent "
+                    "can read it on a phone",
+                    "shorter sentences and everyday words (the name of the day, links and hashtags do not count)",
+                    warning=True,
+                    code="readability",
+                )
+

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.models import Due
+from bot.models import Draft, Due
 from bot.observances import is_confirmed
 from bot.publishers.spec import Options
 from bot.schedules import Schedules
@@ -17,11 +17,17 @@ UNCONFIRMED_HINT = "check the source, then add the year under dates:"
 
 
 def render_due(
-    due: Due, networks: Sequence[str], options: Mapping[str, Options] | None = None
+    due: Due,
+    networks: Sequence[str],
+    options: Mapping[str, Options] | None = None,
+    *,
+    grade_min_words: int | None = None,
 ) -> dict[str, Any]:
     """One due post as a JSON-ready dict: when, what, and the exact text, length and limit per network.
 
     ``options``: each network's settings (``Settings.network_options``), which may change how it counts.
+    ``grade_min_words``: also give each network's text its reading grade (``bot.readability``; None when the
+    text has fewer words than this, or is not in English).
     """
     from bot.compose import compose, native_warning, render
     from bot.publishers import registry
@@ -47,6 +53,8 @@ def render_due(
             "limit": rules.limit,
             "fits": length <= rules.limit and rules.fits(text, warning),
         }
+        if grade_min_words is not None:
+            posts[network]["grade"] = _grade(draft, text, grade_min_words)
         if warning:
             posts[network]["content_warning"] = warning
         if registry.get(network).link_cards and not draft.images:
@@ -71,6 +79,16 @@ def render_due(
     }
 
 
+def _grade(draft: Draft, text: str, min_words: int) -> float | None:
+    """The reading grade of the writer's words in ``text``, one decimal; None for too few words or a post
+    not in English (the formula is made for English)."""
+    from bot import readability
+
+    if draft.langs and not readability.is_english(draft.langs[0]):
+        return None
+    return readability.shown(readability.grade(text, readability.exclusions(draft), min_words=min_words))
+
+
 def thread_line(entry: Mapping[str, Any]) -> str | None:
     """The line "thread: part 2 of 4, a reply to part 1" for a thread part's entry, else None."""
     place = entry.get("thread")
@@ -93,7 +111,8 @@ def format_due(entry: dict[str, Any], *, blackout: bool = False) -> str:
         lines.append(f"    ({progress})")
     for network, post in entry["posts"].items():
         flag = "" if post.get("fits", post["length"] <= post["limit"]) else "  TOO LONG"
-        lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}")
+        grade = f"  reading grade {post['grade']:g}" if post.get("grade") is not None else ""
+        lines.append(f"    {network:<8} {post['length']:>3}/{post['limit']}{flag}{grade}")
         if post.get("content_warning"):
             lines.append(f"             [content warning: {post['content_warning']}]")
         for text_line in post["text"].splitlines() or [""]:

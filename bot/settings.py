@@ -74,6 +74,16 @@ def content_dir(arg: str | None = None, schedules: Path | None = None) -> Path:
     return here if here.is_dir() else REPO_ROOT / "content"
 
 
+def cache_dir() -> Path:
+    """Where the bot keeps what it can work out again (readability grades): ``BOT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/aasr-bot``, else ``~/.cache/aasr-bot``. Deleting it only costs time."""
+    chosen = env("BOT_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    base = env("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "aasr-bot"
+
+
 DATABASE_FORMS = (
     "postgresql://user:password@host:5432/dbname (postgres:// and postgresql+psycopg:// work too), "
     "or libpq keywords such as 'host=db.example.org dbname=bot user=bot password=...'"
@@ -200,6 +210,7 @@ class SettingsReader(FieldReader):
             "feed",
             "repository",
             "confirm_dates_days",
+            "readability",
             *registry.ids(),
         ]
         self.keys(node, allowed, "settings")
@@ -235,6 +246,7 @@ class SettingsReader(FieldReader):
                     blackout.append(day)
         feed = self.read_feed(v.get("feed"))
         max_parts, numbering = self.read_threads(v.get("threads"), base)
+        max_grade, min_words = self.read_readability(v.get("readability"), base)
         network_options = {spec.id: self.network_options(spec, v.get(spec.id)) for spec in registry.specs()}
         repository = self.text(v.get("repository"), "repository", required=False)
         if repository is not None:
@@ -255,6 +267,8 @@ class SettingsReader(FieldReader):
             grace_hours=self.number(v.get("grace_hours"), "grace_hours", base.grace_hours),
             thread_max_parts=max_parts,
             thread_numbering=numbering,
+            readability_max_grade=max_grade,
+            readability_min_words=min_words,
             paused=self.boolean(v.get("paused"), "paused", False),
             blackout=tuple(blackout),
             langs=(language.strip(),),
@@ -277,6 +291,24 @@ class SettingsReader(FieldReader):
         max_parts = self.integer(v.get("max_parts"), "threads max_parts", base.thread_max_parts, minimum=2)
         numbering = self.boolean(v.get("numbering"), "threads numbering", base.thread_numbering)
         return max_parts, numbering
+
+    def read_readability(self, node: Node | None, base: Settings) -> tuple[float, int]:
+        """``readability:`` ``max_grade`` (the school grade a post's words may read at) and ``min_words``
+        (shorter texts get no grade)."""
+        if node is None or node.value is None:
+            return base.readability_max_grade, base.readability_min_words
+        if node.kind != "mapping":
+            self.problem(
+                node.where, "readability must be a mapping (max_grade:, min_words:)", "readability: {max_grade: 8}"
+            )
+            return base.readability_max_grade, base.readability_min_words
+        self.keys(node, ["max_grade", "min_words"], "readability settings")
+        v = node.value
+        max_grade = self.number(v.get("max_grade"), "readability max_grade", base.readability_max_grade)
+        min_words = self.integer(
+            v.get("min_words"), "readability min_words", base.readability_min_words, minimum=1
+        )
+        return max_grade, min_words
 
     def network_options(self, spec: NetworkSpec, node: Node | None) -> Options:
         """A network's ``<network>:`` block, each key checked as its spec declares; defaults for the rest."""

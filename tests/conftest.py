@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,19 @@ pytest_plugins = [
     "tests.pds_fixtures",
     "tests.browser_fixtures",
 ]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _readability_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands keep reading grades in a cache of this test session, never in the user's ~/.cache (tests of
+    the cache itself set their own)."""
+    before = os.environ.get("BOT_CACHE_DIR")
+    os.environ["BOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if before is None:
+        os.environ.pop("BOT_CACHE_DIR", None)
+    else:
+        os.environ["BOT_CACHE_DIR"] = before
 
 
 @pytest.fixture(autouse=True)

@@ -37,12 +37,13 @@ def test_upcoming_json_fields_and_dst_offsets(capsys: pytest.CaptureFixture[str]
     assert str(last["file"]).endswith("tests/data/schedules/dst/awareness/spring-forward.yaml")
     text = "Last day of Spring Forward Days 2027.\n\nhttps://endseclusion.org/\n#EndSeclusion"
     assert last["posts"] == {
-        "x": {"text": text, "length": 37 + 2 + 23 + 1 + 13, "limit": 280, "fits": True},
+        "x": {"text": text, "length": 37 + 2 + 23 + 1 + 13, "limit": 280, "fits": True, "grade": None},
         "bluesky": {
             "text": text,
             "length": len(text),
             "limit": 300,
             "fits": True,
+            "grade": None,  # too few words to grade
             "card": "https://endseclusion.org/",  # the bot builds Bluesky's link card: from this URL
         },
     }

@@ -29,13 +29,18 @@ def load(args: argparse.Namespace, *, text_checks: bool = True) -> Loaded:
 
     Posts are checked against the limits each network's server stated, when the ledger keeps them (a Mastodon
     instance may allow more than 500 characters), else against the settings."""
+    from bot import readability
+
     root = settings.schedules_dir(getattr(args, "schedules", None))
-    return load_schedules(
+    readability.use_cache(settings.cache_dir() / "readability.json")
+    loaded = load_schedules(
         root,
         settings.content_dir(getattr(args, "content", None), root),
         text_checks=text_checks,
         server_options=stored_server_options(),
     )
+    readability.save_cache()  # grades the text checks measured: the next run reads them back
+    return loaded
 
 
 def stored_server_options() -> dict[str, dict[str, OptionValue]]:

@@ -69,6 +69,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def upcoming(args: argparse.Namespace) -> int:
+    from bot import readability
     from bot.planner import day_window, due_between
     from bot.preview import format_due, render_due
 
@@ -81,10 +82,13 @@ def upcoming(args: argparse.Namespace) -> int:
     report_problems(loaded)  # lengths are in the output itself, with TOO LONG where a post is
     start, end = day_window(first, last, settings.timezone)
     entries = [
-        render_due(due, settings.networks, settings.network_options)
+        render_due(
+            due, settings.networks, settings.network_options, grade_min_words=settings.readability_min_words
+        )
         for due in due_between(loaded.schedules, start, end)
     ]
     mark_progress(entries, now())
+    readability.save_cache()
     if args.json:
         print_json(entries)
         return EXIT_OK
