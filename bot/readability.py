@@ -14,22 +14,21 @@ observance's proper name (and the other values the bot fills in, such as ``{date
 
 textstat is imported only when a text is measured, and the first measure builds its pronouncing dictionary
 (about 0.6 s). Grades already measured are kept in a small JSON file (``use_cache``), keyed by the exact words
-measured and the measure's version, so a ``validate`` of unchanged schedules never loads textstat at all.
+measured (so anyone can read what was measured) and the measure's version, so a ``validate`` of unchanged
+schedules never loads textstat at all.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import os
-import tempfile
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-import regex  # type: ignore[import-untyped]  # regex ships no type information
-
+from bot.lint import hashtag_spans
 from bot.models import Draft
 from bot.textlen import url_spans
 
@@ -41,17 +40,17 @@ MAX_GRADE = 8.0
 """Default ``readability: max_grade``: grade 8 is where US plain-language guidance puts text for everyone."""
 MIN_WORDS = 20
 """Default ``readability: min_words``: fewer words than this get no grade (too few to say)."""
-MAX_CACHED = 20_000
-"""Grades kept in the cache file at most (the newest win): a few hundred texts need a few hundred."""
+MAX_CACHED = 5_000
+"""Grades kept in the cache file at most (the newest win): the shipped schedules need under a hundred."""
 
-_HASHTAG = regex.compile(r"(?<![\p{L}\p{M}\p{N}_&#])#[\p{L}\p{M}\p{N}_]+")
-_MENTION = regex.compile(r"(?<![\p{L}\p{M}\p{N}_@])@[\p{L}\p{M}\p{N}_]+(?:[.\-][\p{L}\p{M}\p{N}_]+)*")
-_CW_LINE = regex.compile(r"(?m)^CW:.*$")
-_NUMBERING = regex.compile(r"(?<!\S)\d+/\d+\s*\Z")
-_SPACES = regex.compile(r"[ \t]+")
+# Plain ``re`` (its \w is Unicode): these compile in microseconds, and validate pays for every import.
+_MENTION = re.compile(r"(?<![\w@])@\w+(?:[.\-]\w+)*")
+_CW_LINE = re.compile(r"(?m)^CW:.*$")
+_NUMBERING = re.compile(r"(?<!\S)\d+/\d+\s*\Z")
+_SPACES = re.compile(r"[ \t]+")
 
 _grades: dict[str, float] = {}
-"""Grades measured or read from the cache in this process, by ``_key`` of the words measured."""
+"""Grades measured or read from the cache in this process, by the exact words measured."""
 _cache_file: Path | None = None
 _cache_loaded = False
 _dirty = False
@@ -60,11 +59,11 @@ _dirty = False
 def plain_words(text: str, exclude: Iterable[str] = ()) -> str:
     """The writer's own words in ``text``: without URLs, hashtags, @mentions, a ``CW:`` line, a trailing
     ``n/total`` and every phrase of ``exclude`` (the observance's name, the filled-in date), in any case."""
-    spans = url_spans(text)
-    for start, end in reversed(spans):
+    for start, end in reversed(url_spans(text)):
         text = text[:start] + " " + text[end:]
     text = _CW_LINE.sub(" ", text)
-    text = _HASHTAG.sub(" ", text)
+    for start, end in reversed(hashtag_spans(text)):  # the hashtags the accessibility lint looks at
+        text = text[:start] + " " + text[end:]
     text = _MENTION.sub(" ", text)
     for phrase, anycase in _phrases(tuple(exclude)):
         text = _cut(text, phrase, anycase=anycase)
@@ -103,7 +102,7 @@ def _phrases(exclude: tuple[str, ...]) -> tuple[tuple[str, bool], ...]:
     whole = {p.strip() for p in exclude if p and p.strip()}
     parts: set[str] = set()
     for phrase in whole:
-        words = regex.sub(r"[()\[\],;:]", " ", phrase).split()
+        words = re.sub(r"[()\[\],;:]", " ", phrase).split()
         for i in range(len(words)):
             for j in range(i + 2, len(words) + 1):
                 run = words[i:j]
@@ -146,14 +145,13 @@ def grade(text: str, exclude: Iterable[str] = (), *, min_words: int = MIN_WORDS)
 def measure(words: str) -> float:
     """textstat's Flesch-Kincaid grade of ``words`` (cached by their exact text)."""
     _load_cache()
-    key = _key(words)
-    found = _grades.get(key)
+    found = _grades.get(words)
     if found is not None:
         return found
     import textstat  # ~40 ms to import, ~0.6 s for its first measure: only when a text is new
 
     value = float(textstat.flesch_kincaid_grade(words))
-    _remember(key, value)
+    _remember(words, value)
     return value
 
 
@@ -180,6 +178,8 @@ def save_cache() -> None:
     global _dirty
     if _cache_file is None or not _dirty:
         return
+    import tempfile  # only when there is something new to write
+
     items = list(_grades.items())[-MAX_CACHED:]
     body = json.dumps({"measure": MEASURE, "grades": dict(items)}, separators=(",", ":"))
     try:
@@ -191,10 +191,6 @@ def save_cache() -> None:
         _dirty = False
     except OSError as exc:
         log.debug("readability cache %s not written: %s", _cache_file, exc)
-
-
-def _key(words: str) -> str:
-    return hashlib.blake2b(words.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _remember(key: str, value: float) -> None:

@@ -337,7 +337,7 @@ def test_a_cached_grade_is_used_as_it_is_stored(tmp_path: Path, capsys: pytest.C
     cache = tmp_path / "readability.json"
     words = readability.plain_words(DENSE, ["Test Day"])
     cache.write_text(
-        json.dumps({"measure": readability.MEASURE, "grades": {readability._key(words): 42.25}}), encoding="utf-8"
+        json.dumps({"measure": readability.MEASURE, "grades": {words: 42.25}}), encoding="utf-8"
     )
     readability._grades.clear()  # grades measured by earlier tests in this process win over the file
     readability.use_cache(cache)
