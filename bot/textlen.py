@@ -40,7 +40,12 @@ _MAYBE_URL = re.compile(r"[.\uff0e\u3002\uff61][^\W\d_]|://|www", re.IGNORECASE)
 
 
 def _twitter_text() -> Any:
-    import twitter_text  # the library ships no type information
+    import warnings
+
+    with warnings.catch_warnings():
+        # It imports pkg_resources (setuptools is pinned below 81 for it), which warns on every import.
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        import twitter_text  # the library ships no type information
 
     return twitter_text
 
