@@ -14,6 +14,7 @@ binary and escape-laden texts, and images that are bombs, junk or the wrong form
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -107,34 +108,49 @@ class Run:
         return self.stdout + self.stderr
 
 
+_MEASURE = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+"""A small launcher that forks the bot and reports its peak memory. Linux keeps the old memory's high-water mark
+across ``exec``, so a bot started straight from the test process would report the test process's own peak (which
+grows over a long session) instead of its own; started from this small launcher, it reports its own."""
+
+
 def run_bot(args: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: float = 120) -> Run:
     """Run the CLI and measure its wall time and peak resident memory (``wait4``'s rusage of that child)."""
-    out, err = cwd / ".stdout", cwd / ".stderr"
+    out, err, rss = cwd / ".stdout", cwd / ".stderr", cwd / ".max_rss_kb"
+    rss.unlink(missing_ok=True)
     started = time.monotonic()
     with out.open("wb") as o, err.open("wb") as e:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
+            [sys.executable, "-c", _MEASURE, str(rss), sys.executable, "-m", "bot", *args],
             env={**env, "PYTHONPATH": str(REPO)},
             cwd=cwd,
             stdout=o,
             stderr=e,
+            start_new_session=True,
         )
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)  # polling the child; the test itself never sleeps on a timer
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
     seconds = time.monotonic() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    peak_kb = float(rss.read_text()) if rss.is_file() and rss.read_text() else 0.0
     return Run(
         proc.returncode,
         out.read_text(errors="replace"),
         err.read_text(errors="replace"),
         seconds,
-        usage.ru_maxrss / 1024,
+        peak_kb / 1024,
     )
