@@ -12,7 +12,7 @@ from bot.publishers import registry
 from bot.schedules import Schedules
 from bot.service import network_usage
 from bot.store import Delivery, Ledger
-from bot.threads import ThreadState, thread_held, thread_state
+from bot.threads import ThreadState, thread_state
 
 RECENT = 10
 LATE_SHOWN = timedelta(days=14)
@@ -37,16 +37,6 @@ def _row(d: Delivery) -> dict[str, Any]:
         "sent_at": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
         "thread": {"item": place.item, "part": place.part, "of": place.of} if place else None,
     }
-
-
-def held_threads(ledger: Ledger, network: str) -> list[str]:
-    """One line per thread standing still on ``network`` because a part failed (real rows only)."""
-    lines: dict[str, str] = {}
-    for row in ledger.deliveries(status="failed", network=network, dry_run=False, limit=100):
-        place = thread_place(row)
-        if place is not None and place.item not in lines:
-            lines[place.item] = f"{thread_held(ledger, place, network, dry_run=False)} [{place.item}]"
-    return list(lines.values())
 
 
 def thread_states(ledger: Ledger, network: str, grace: timedelta) -> list[ThreadState]:
@@ -74,6 +64,11 @@ def _thread(state: ThreadState) -> dict[str, Any]:
     }
 
 
+def held(states: list[ThreadState]) -> list[str]:
+    """One line per thread standing still at a part that failed, or that has no receipt to reply to."""
+    return [f"{s.line} [{s.place.item}]" for s in states if s.state == "held"]
+
+
 def finished_late(states: list[ThreadState], now: datetime) -> list[str]:
     """One line per thread that finished late in the last ``LATE_SHOWN`` (a later part went out past the grace)."""
     return [
@@ -94,8 +89,8 @@ def collect(schedules: Schedules, ledger: Ledger, now: datetime, *, paused_flag:
             for status in ("sent", "failed", "pending", "sending", "skipped")
         }
         networks[network]["sent_today"] = ledger.sent_count(network, since=day_start)
-        networks[network]["threads_held"] = held_threads(ledger, network)
         states = thread_states(ledger, network, timedelta(hours=settings.grace_hours))
+        networks[network]["threads_held"] = held(states)
         networks[network]["threads_finished_late"] = finished_late(states, now)
         networks[network]["threads"] = [_thread(s) for s in states[:RECENT]]
     upcoming = due_between(schedules, now, now + timedelta(days=14))[:RECENT]
