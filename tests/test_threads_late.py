@@ -178,24 +178,29 @@ def test_a_part_retried_past_the_grace_finishes_late_and_one_within_it_on_time(t
         }
 
 
-def test_a_thread_in_progress_says_which_part_goes_next(tmp_path: Path) -> None:
+def record_parts(ledger: Ledger, of: int) -> None:
+    """Ledger rows on x for every part of an ``of``-part thread of ``ITEM``, due at ``DUE``, none sent."""
     from bot.deliver import post_to_payload
     from bot.models import Post
 
+    for n in range(1, of + 1):
+        place = ThreadPlace(ITEM, n, of)
+        post = Post(place.key(n), "x", f"Part {n}.", 8, 280, thread=place, due_at=DUE)
+        ledger.ensure(
+            post.key,
+            "x",
+            dry_run=False,
+            source="queue",
+            name="A thread",
+            due_at=DUE,
+            payload=post_to_payload(post),
+            now=DUE,
+        )
+
+
+def test_a_thread_in_progress_says_which_part_goes_next(tmp_path: Path) -> None:
     with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
-        for n in range(1, 4):
-            place = ThreadPlace(ITEM, n, 3)
-            post = Post(place.key(n), "x", f"Part {n}.", 8, 280, thread=place, due_at=DUE)
-            ledger.ensure(
-                post.key,
-                "x",
-                dry_run=False,
-                source="queue",
-                name="A thread",
-                due_at=DUE,
-                payload=post_to_payload(post),
-                now=DUE,
-            )
+        record_parts(ledger, 3)
         place = ThreadPlace(ITEM, 1, 3)
         ledger.mark_sent(f"{ITEM}#1", "x", dry_run=False, remote_id="1", url="u", cost=0.0, now=DUE)
         found = thread_state(ledger, place, "x", GRACE)
@@ -229,25 +234,11 @@ def test_a_span_in_words(delta: timedelta, words: str) -> None:
 def test_status_lists_a_thread_held_by_a_part_confirmed_only_by_a_duplicate_refusal(tmp_path: Path) -> None:
     """Part 2 counts as sent (X refused it as a duplicate after a crash) but has no post id, so part 3 has
     nothing to reply to: the thread is held, and ``status`` says so, though no part failed."""
-    from bot.deliver import post_to_payload
-    from bot.models import Post
     from bot.status import collect, format_status
 
     schedules = load_tree(write_tree(tmp_path, queue=thread_queue("dup")))
     with Ledger.open(tmp_path / "ledger.sqlite3") as ledger:
-        for n in range(1, 4):
-            place = ThreadPlace(ITEM, n, 3)
-            post = Post(place.key(n), "x", f"Part {n}.", 8, 280, thread=place, due_at=DUE)
-            ledger.ensure(
-                post.key,
-                "x",
-                dry_run=False,
-                source="queue",
-                name="A thread",
-                due_at=DUE,
-                payload=post_to_payload(post),
-                now=DUE,
-            )
+        record_parts(ledger, 3)
         ledger.mark_sent(f"{ITEM}#1", "x", dry_run=False, remote_id="1", url="u", cost=0.0, now=DUE)
         ledger.mark_sent(f"{ITEM}#2", "x", dry_run=False, remote_id="duplicate", url=None, cost=0.0, now=DUE)
         data = collect(schedules, ledger, DUE + timedelta(minutes=5), paused_flag=False)
