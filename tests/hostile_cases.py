@@ -146,7 +146,8 @@ def run_bot(args: Sequence[str], env: Mapping[str, str], cwd: Path, timeout: flo
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     seconds = time.monotonic() - started
-    peak_kb = float(rss.read_text()) if rss.is_file() and rss.read_text() else 0.0
+    written = rss.read_text() if rss.is_file() else ""  # empty if the launcher itself was killed
+    peak_kb = float(written) if written else 0.0
     return Run(
         proc.returncode,
         out.read_text(errors="replace"),
